@@ -1,0 +1,1 @@
+"""Subtitles to pixels: reading, checking, layout, fonts, rendering and burning cues."""

@@ -1,0 +1,1 @@
+"""capsule's settings file and capsule manifests, parsed into typed objects."""

@@ -1,0 +1,3 @@
+"""capsule's publishing side: the CLI, YouTube access, the journal and the local sandbox."""
+
+__version__ = "0.1.0"
