@@ -20,8 +20,8 @@ WIDTH = 100
 def walk(command: click.Command, name: str = "capsule",
          parent: click.Context | None = None) -> Iterator[tuple[str, click.Context]]:
     """Every command of the tree with a context that formats its help at a fixed width."""
-    ctx = click.Context(command, info_name=name, parent=parent, terminal_width=WIDTH,
-                        max_content_width=WIDTH)
+    settings = {**command.context_settings, "terminal_width": WIDTH, "max_content_width": WIDTH}
+    ctx = click.Context(command, info_name=name, parent=parent, **settings)
     yield ctx.command_path, ctx
     if isinstance(command, click.Group):
         for sub_name in command.list_commands(ctx):
