@@ -6,6 +6,7 @@ Paths are relative to the manifest. Every error names the file, the line and the
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -246,9 +247,9 @@ def render_manifest(video: Path, subtitles: list[tuple[str, Path]], *, base: Pat
 
     def rel(p: Path) -> str:
         try:
-            return str(p.resolve().relative_to(base.resolve()))
+            return _quote(str(p.resolve().relative_to(base.resolve())))
         except ValueError:
-            return str(p.resolve())
+            return _quote(str(p.resolve()))
 
     langs = [lang for lang, _ in subtitles]
     burn = [lang for lang in ("ar", "fr") if lang in langs][:2] or langs[:1]
@@ -262,15 +263,15 @@ def render_manifest(video: Path, subtitles: list[tuple[str, Path]], *, base: Pat
         "# Paths are relative to this file. Times without an offset use [schedule] timezone.",
         "",
         "[capsule]",
-        f'name = "{title}"',
+        f"name = {_quote(title)}",
         '# channel = "commission"        # a [channels.NAME] of your settings',
         "",
         "[video]",
-        f'source = "{rel(video)}"' + (f"   # {', '.join(facts)}" if facts else ""),
+        f"source = {rel(video)}" + (f"   # {', '.join(facts)}" if facts else ""),
         "",
     ]
     for lang, path in subtitles:
-        out += [f"[subtitles.{lang}]", f'file = "{rel(path)}"',
+        out += [f"[subtitles.{lang}]", f"file = {rel(path)}",
                 '# encoding = "cp1256"         # only for files that are not UTF-8', ""]
     out += [
         "[burn]",
@@ -283,7 +284,7 @@ def render_manifest(video: Path, subtitles: list[tuple[str, Path]], *, base: Pat
         f"languages = {_toml_list(langs)}",
         "",
         "[metadata]",
-        f'title = "{title}"',
+        f"title = {_quote(title)}",
         'description = """',
         "Write the description here (at most 5000 bytes, no < or >).",
         '"""',
@@ -314,4 +315,9 @@ def render_manifest(video: Path, subtitles: list[tuple[str, Path]], *, base: Pat
 
 
 def _toml_list(items: list[str]) -> str:
-    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+    return "[" + ", ".join(_quote(item) for item in items) + "]"
+
+
+def _quote(text: str) -> str:
+    """A TOML basic string (JSON's escapes are valid TOML)."""
+    return json.dumps(text, ensure_ascii=False)

@@ -1,0 +1,34 @@
+"""`capsule init`: a first manifest from a video and its subtitle files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from captions.language import guess_language
+from captions.video import probe
+from config.manifest import render_manifest
+from publish.atomic import write_text
+from publish.errors import InvalidInput
+
+
+def write_manifest(video: Path, subtitles: list[Path], output: Path, *,
+                   force: bool = False) -> Path:
+    """Probe the video, guess each subtitle's language, write the manifest atomically."""
+    if output.exists() and not force:
+        raise InvalidInput(f"{output}: already exists; pass --force to replace it")
+    info = probe(video)
+    pairs: list[tuple[str, Path]] = []
+    for path in subtitles:
+        if not path.is_file():
+            raise InvalidInput(f"{path}: file not found")
+        text = path.read_bytes()[:65536].decode("utf-8-sig", errors="replace")
+        lang = guess_language(path, text)
+        if lang in dict(pairs):
+            raise InvalidInput(f"{path}: a second {lang!r} subtitle file "
+                               f"(first: {dict(pairs)[lang]}); keep one per language")
+        pairs.append((lang, path))
+    title = video.stem.replace("_", " ").replace("-", " ").strip().capitalize()
+    text = render_manifest(video, pairs, base=output.resolve().parent, title=title,
+                           duration_s=info.duration_ms / 1000, size=(info.width, info.height))
+    write_text(output, text)
+    return output
