@@ -44,12 +44,51 @@ class Cue:
         return self.end - self.start
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One problem found while reading or checking a subtitle file.
+
+    `severity` is "error" (the output would be wrong: refuse to burn or publish) or "warning"
+    (style-guide advice). `code` is a stable kebab-case name (e.g. "reading-speed") for scripts.
+    """
+
+    severity: str  # "error" | "warning"
+    code: str
+    message: str
+    path: Path | None = None
+    line: int | None = None  # 1-based line in the source file
+    cue: int | None = None  # 1-based cue number (Cue.index)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def __str__(self) -> str:
+        """`file:line: cue N: severity: message`, leaving out what is unknown."""
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
+        if self.cue is not None:
+            where += f"cue {self.cue}: "
+        return f"{where}{self.severity}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"severity": self.severity, "code": self.code, "message": self.message,
+                "path": str(self.path) if self.path is not None else None,
+                "line": self.line, "cue": self.cue}
+
+
 @dataclass
 class Track:
-    """The cues of one subtitle file, with the language they are written in."""
+    """The cues of one subtitle file, with the language they are written in.
+
+    `findings` holds what reading noticed (unparsable timing lines, ambiguous times, emoji
+    removed, ...) so that `captions.checking.check_track` reports every problem at once.
+    """
 
     path: Path | None
     language: str  # BCP-47 primary subtag: fr, ar, zgh, en, ...
     cues: list[Cue]
     encoding: str = "utf-8"
     format: str = "srt"  # srt | vtt | ass | ssa
+    findings: list[Finding] = field(default_factory=list)

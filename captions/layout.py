@@ -1,0 +1,201 @@
+"""Layout rules as pure functions: frame geometry, safe area, line breaking, placement.
+
+Nothing here draws. Widths come from a `measure(text) -> float` callable (the renderer passes
+one backed by the real fonts; the normalize step uses character counts).
+
+Rules (BBC subtitle guidelines §3, §10; Netflix French/Arabic guides; see the reference file):
+- break only at spaces; NBSP (U+00A0) and NNBSP (U+202F) never break, so `danger ?` stays whole;
+- no line starts with `? ! : ; » )` or Arabic `؟ ، ؛`;
+- one line when it fits, else the fewest lines, balanced (the longest line as short as possible,
+  a lone word on a line avoided);
+- at most 2 lines (3 on a vertical frame), at most 68% of a 16:9 frame's width (90% for 4:3,
+  1:1 and 9:16), all ink inside the safe area of the frame's shape.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .bidi import CONTROLS
+from .errors import LayoutError
+from .fonts import script_of
+
+MAX_CHARS = 42
+NO_LINE_START = frozenset("?!:;»)؟،؛")
+_BREAK = re.compile(r"[ \t\r\n]+")  # NBSP and U+202F are deliberately absent
+
+# Safe area (x0, y0, x1, y1 as fractions) and widest line, per frame shape.
+_SHAPES = {
+    "wide": ((0.125, 0.05, 0.875, 0.95), 0.68, 2),  # 16:9 and wider: BBC §10, §3.1
+    "square": ((0.05, 0.05, 0.95, 0.95), 0.90, 2),  # 4:3, 1:1, 4:5
+    "vertical": ((0.05, 0.125, 0.95, 0.875), 0.90, 3),  # 9:16
+}
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The facts of one frame size that layout needs, in pixels."""
+
+    width: int
+    height: int
+    shape: str  # wide | square | vertical
+    safe: tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive)
+    max_width: int  # widest ink of a line, box or outline included
+    max_lines: int
+
+
+@functools.cache
+def geometry(frame_w: int, frame_h: int) -> Geometry:
+    """Safe area, widest line and most lines for a frame of this size."""
+    if frame_w <= 0 or frame_h <= 0:
+        raise LayoutError(f"frame size {frame_w}x{frame_h} is not a picture size")
+    ratio = frame_w / frame_h
+    shape = "wide" if ratio >= 1.5 else "vertical" if ratio < 0.8 else "square"
+    (fx0, fy0, fx1, fy1), widest, lines = _SHAPES[shape]
+    safe = (math.ceil(fx0 * frame_w), math.ceil(fy0 * frame_h),
+            math.floor(fx1 * frame_w), math.floor(fy1 * frame_h))
+    return Geometry(frame_w, frame_h, shape, safe, math.floor(widest * frame_w), lines)
+
+
+def is_rtl(language: str) -> bool:
+    """Paragraph direction comes from the cue's language, never from its first letter."""
+    return script_of(language) == "arabic"
+
+
+def visible_length(text: str) -> int:
+    """Characters a reader sees: combining marks and format/bidi controls are not counted."""
+    return sum(1 for ch in text
+               if ch not in CONTROLS and unicodedata.category(ch) not in ("Mn", "Me", "Cf"))
+
+
+def _starts_forbidden(word: str) -> bool:
+    for ch in word:
+        if ch in CONTROLS or unicodedata.category(ch) == "Cf":
+            continue
+        return ch in NO_LINE_START
+    return False
+
+
+def _words(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for sep in _BREAK.finditer(text):
+        if sep.start() > pos:
+            spans.append((pos, sep.start()))
+        pos = sep.end()
+    if pos < len(text):
+        spans.append((pos, len(text)))
+    return spans
+
+
+def wrap_offsets(text: str, *, max_chars: int | None = MAX_CHARS,
+                 max_width_px: float | None = None,
+                 measure: Callable[[str], float] | None = None,
+                 max_lines: int | None = None, cue: int | None = None,
+                 measure_span: Callable[[int, int], float] | None = None,
+                 ) -> list[tuple[int, int]]:
+    """The (start, end) offsets in `text` of each wrapped line (see `wrap_text`).
+
+    `measure_span(start, end)` measures `text[start:end]` by offsets, for a caller whose
+    widths depend on more than the characters (bold spans); it wins over `measure`.
+    """
+    words = _words(text)
+    if not words:
+        return []
+    n = len(words)
+
+    @functools.cache
+    def width(a: int, b: int) -> float:
+        if measure_span is not None:
+            return measure_span(words[a][0], words[b - 1][1])
+        piece = _BREAK.sub(" ", text[words[a][0]:words[b - 1][1]])
+        return measure(piece) if measure else float(visible_length(piece))
+
+    @functools.cache
+    def fits(a: int, b: int) -> bool:
+        piece = _BREAK.sub(" ", text[words[a][0]:words[b - 1][1]])
+        if max_chars is not None and visible_length(piece) > max_chars:
+            return False
+        return max_width_px is None or width(a, b) <= max_width_px + 1e-6
+
+    for k in range(n):
+        if not fits(k, k + 1):
+            word = text[words[k][0]:words[k][1]]
+            limit = (f"{max_width_px:.0f} px" if max_width_px is not None
+                     and (max_chars is None or visible_length(word) <= max_chars)
+                     else f"{max_chars} characters")
+            raise LayoutError(f"the word {word!r} is wider than a line ({limit}); shorten it "
+                              "or add a space where it may break", cue=cue)
+
+    breakable = [k == 0 or not _starts_forbidden(text[words[k][0]:words[k][1]])
+                 for k in range(n)]
+    # best[k][i]: the best way to set words[:i] on k lines, as (cost, breaks)
+    # cost = (widest line, lines holding a single word, sum of squared widths)
+    best: list[dict[int, tuple[tuple[float, int, float], tuple[int, ...]]]] = [{0: ((0, 0, 0), ())}]
+    limit = max_lines if max_lines is not None else n
+    for _ in range(limit):
+        row: dict[int, tuple[tuple[float, int, float], tuple[int, ...]]] = {}
+        for i, ((wide, singles, squares), breaks) in best[-1].items():
+            for j in range(i + 1, n + 1):
+                if j < n and not breakable[j]:
+                    continue
+                if not fits(i, j):
+                    break
+                w = width(i, j)
+                cost = (max(wide, w), singles + (j - i == 1 and n > 1), squares + w * w)
+                if j not in row or cost < row[j][0]:
+                    row[j] = (cost, (*breaks, j))
+        best.append(row)
+        if n in row:
+            ends = row[n][1]
+            starts = (0, *ends[:-1])
+            return [(words[a][0], words[b - 1][1]) for a, b in zip(starts, ends, strict=True)]
+        if not row:
+            break
+    raise LayoutError(f"the text does not fit on {limit} line(s) of "
+                      f"{f'{max_width_px:.0f} px' if max_width_px is not None else ''}"
+                      f"{' and ' if max_width_px is not None and max_chars else ''}"
+                      f"{f'{max_chars} characters' if max_chars else ''}: "
+                      "split the cue in two or shorten it", cue=cue)
+
+
+def wrap_text(text: str, language: str, *, max_chars: int | None = MAX_CHARS,
+              max_width_px: float | None = None,
+              measure: Callable[[str], float] | None = None,
+              max_lines: int | None = None, cue: int | None = None) -> list[str]:
+    """Break `text` into balanced lines at allowed points only.
+
+    Author line breaks are treated as spaces (the text is re-flowed). Without `measure`, widths
+    are visible character counts (the normalize step's mode). `max_lines=None` allows as many
+    lines as needed; otherwise a text that needs more raises LayoutError, as does a word wider
+    than a line. The break rules are the same for every `language` (the forbidden line starts
+    include the Arabic ones); it is part of the signature because callers must state it.
+    """
+    return [_BREAK.sub(" ", text[a:b])
+            for a, b in wrap_offsets(text, max_chars=max_chars, max_width_px=max_width_px,
+                                     measure=measure, max_lines=max_lines, cue=cue)]
+
+
+def centred_x(frame_w: int, axis: float) -> int:
+    """Where an image whose centre line is at `axis` (its own x) goes to be centred in the frame."""
+    return round(frame_w / 2 - axis)
+
+
+def block_y(geo: Geometry, ink_top: int, ink_bottom: int, *, top: bool,
+            reserved: int = 0) -> int:
+    """Where an image goes vertically so its ink sits at the safe bottom (or top), above
+    (below) `reserved` pixels already taken by another track."""
+    if top:
+        return geo.safe[1] + reserved - ink_top
+    return geo.safe[3] - reserved - ink_bottom
+
+
+def fits_safe_area(geo: Geometry, box: tuple[int, int, int, int]) -> bool:
+    """True when the ink box (x0, y0, x1, y1, exclusive ends) lies inside the safe area."""
+    x0, y0, x1, y1 = box
+    sx0, sy0, sx1, sy1 = geo.safe
+    return sx0 <= x0 and sy0 <= y0 and x1 <= sx1 and y1 <= sy1

@@ -1,0 +1,182 @@
+"""Preview frames and contact sheets: real video frames with cues drawn by THE renderer.
+
+`preview_frame` shows one moment of the video as it will look once burned; `contact_sheet`
+puts every cue over the frame at its midpoint, labelled with its number and time, in a grid,
+so an officer reviews all subtitles at a glance. Both composite `render.render_overlays`
+output, exactly what the burn composites with ffmpeg.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import CaptionsError
+from .model import Track
+from .render import Overlay, composite, render_overlays
+from .style import Style
+
+TILE_WIDTH = 480
+LABEL_HEIGHT = 28
+GAP = 8
+
+_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d{1,3})?)$")
+
+
+class PreviewError(CaptionsError):
+    """A time or cue number that does not designate a frame of the video."""
+
+
+def parse_time(text: str) -> int:
+    """Milliseconds from `12.5`, `00:00:12.5`, `00:00:12,500` or `1:02.5` (minutes:seconds)."""
+    value = text.strip()
+    try:
+        if re.fullmatch(r"\d+(?:[.,]\d+)?", value):
+            return round(float(value.replace(",", ".")) * 1000)
+        match = _CLOCK.match(value)
+        if match:
+            hours, minutes, seconds = match.groups()
+            if int(minutes) >= 60 or float(seconds.replace(",", ".")) >= 60:
+                raise ValueError
+            total = (int(hours or 0) * 3600 + int(minutes) * 60
+                     + float(seconds.replace(",", ".")))
+            return round(total * 1000)
+    except ValueError:
+        pass
+    raise PreviewError(f"time {text!r} is not seconds (12.5) or a clock (00:00:12.5, "
+                       "00:00:12,500)")
+
+
+def clock(ms: int) -> str:
+    """`HH:MM:SS.mmm` for labels."""
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest / 1000:06.3f}"
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A composited frame and the moment it shows."""
+
+    image: object  # PIL.Image.Image, RGB, the video's displayed size
+    t_ms: int
+    overlays: int  # how many cues are drawn on it
+
+
+def _frame_time(t_ms: int, info) -> int:
+    """The time to fetch: `t_ms`, or the last frame when a cue runs past the video's end."""
+    last = math.floor((info.duration_ms - 1) / 1000 * info.fps) if info.duration_ms else 0
+    if info.frames:
+        last = min(last, info.frames - 1)
+    if info.frame_at(t_ms) > last:
+        return math.ceil(last * 1000 / info.fps)
+    return t_ms
+
+
+def find_cue(tracks: Sequence[Track], number: int):
+    """Cue `number` (1-based, as in the file) of the first track."""
+    track = tracks[0]
+    for cue in track.cues:
+        if cue.index == number:
+            return cue
+    where = f" in {track.path}" if track.path else ""
+    raise PreviewError(f"there is no cue {number}{where}: it has cues 1 to "
+                       f"{max((c.index for c in track.cues), default=0)}")
+
+
+def preview_frame(video: Path | str, tracks: Sequence[Track], style: Style, *,
+                  at_ms: int | None = None, cue: int | None = None) -> Preview:
+    """The frame at `at_ms` (or at the midpoint of cue `cue` of the first track) with the cues
+    showing then drawn over it, at the video's displayed size."""
+    from .video import extract_frame, probe
+
+    if (at_ms is None) == (cue is None):
+        raise PreviewError("give either a time or a cue number")
+    info = probe(video)
+    if cue is not None:
+        chosen = find_cue(tracks, cue)
+        if not chosen.text.strip():
+            raise PreviewError(f"cue {cue} is empty: nothing to preview")
+        at_ms = (chosen.start + chosen.end) // 2
+    elif at_ms >= info.duration_ms:
+        raise PreviewError(f"time {at_ms / 1000:.3f} s is past the end of the video "
+                           f"({info.duration_ms / 1000:.3f} s): give an earlier --at",
+                           path=info.path)
+    overlays = render_overlays(list(tracks), info.width, info.height, style)
+    frame = extract_frame(video, _frame_time(at_ms, info), info=info)
+    showing = sum(1 for o in overlays if o.start_ms <= at_ms < o.end_ms)
+    return Preview(composite(frame, overlays, at_ms), at_ms, showing)
+
+
+def contact_sheet(video: Path | str, tracks: Sequence[Track], style: Style, *,
+                  columns: int | None = None, tile_width: int = TILE_WIDTH,
+                  progress: Callable[[int, int], None] | None = None):
+    """A grid of the frame at every cue's midpoint with every cue showing then, labelled
+    "#N  start – end" (prefixed by the language when there are several tracks).
+
+    Cues of different tracks with the same midpoint (a bilingual capsule's aligned cues) share
+    one tile, labelled with all their numbers. Returns (RGB image, tiles, cues).
+    """
+    from PIL import Image, ImageDraw
+
+    from .fonts import pil_font
+    from .video import extract_frame, probe
+
+    info = probe(video)
+    overlays = render_overlays(list(tracks), info.width, info.height, style)
+    moments: dict[int, list[Overlay]] = {}
+    for overlay in sorted(overlays, key=lambda o: (o.track_index, o.start_ms, o.cue_index)):
+        moments.setdefault((overlay.start_ms + overlay.end_ms) // 2, []).append(overlay)
+    if not moments:
+        raise PreviewError("the subtitles have no cue with text: nothing to put on a sheet")
+    tiles = sorted(moments.items())
+    columns = columns or min(len(tiles), 4 if info.width >= info.height else 6)
+    tile_width = min(tile_width, info.width)
+    tile_height = round(info.height * tile_width / info.width)
+    rows = math.ceil(len(tiles) / columns)
+    sheet = Image.new("RGB", (GAP + columns * (tile_width + GAP),
+                              GAP + rows * (tile_height + LABEL_HEIGHT + GAP)), (24, 24, 24))
+    draw = ImageDraw.Draw(sheet)
+    font = pil_font("latin", LABEL_HEIGHT * 0.6)
+    for i, (t_ms, cues) in enumerate(tiles):
+        frame = extract_frame(video, _frame_time(t_ms, info), info=info)
+        picture = composite(frame, overlays, t_ms)
+        picture = picture.resize((tile_width, tile_height), Image.Resampling.LANCZOS)
+        row, col = divmod(i, columns)
+        x = GAP + col * (tile_width + GAP)
+        y = GAP + row * (tile_height + LABEL_HEIGHT + GAP)
+        sheet.paste(picture, (x, y))
+        numbers = ", ".join(
+            (f"{tracks[o.track_index].language} " if len(tracks) > 1 else "") + f"#{o.cue_index}"
+            for o in cues)
+        label = f"{numbers}  {clock(cues[0].start_ms)} – {clock(cues[0].end_ms)}"
+        draw.text((x, y + tile_height + LABEL_HEIGHT // 2), label, font=font, anchor="lm",
+                  fill=(235, 235, 235))
+        if progress:
+            progress(i + 1, len(tiles))
+    return sheet, len(tiles), len(overlays)
+
+
+def save_png(image, path: Path | str) -> Path:
+    """Write `image` as PNG atomically: a temp file beside the target, fsync, rename."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise PreviewError(f"cannot write there: {exc.strerror or exc}", path=path) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            image.save(handle, "PNG")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,115 @@
+"""`capsule preview` end to end: real subtitle files, a real clip, PNGs on disk, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from captions.video import extract_frame
+from publish.cli import main
+from publish.exitcodes import ExitCode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import media
+
+FR = ("1\n00:00:00,200 --> 00:00:00,900\nBonjour à tous\n\n"
+      "2\n00:00:01,000 --> 00:00:01,800\n{\\an8}<i>Vous êtes</i> en danger ?\n")
+AR = "1\n00:00:00,300 --> 00:00:01,500\nONUDC: تقرير سنة 2024 عن الاتجار بالبشر.\n"
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory):
+    d = tmp_path_factory.mktemp("preview-cli")
+    (d / "capsule.fr.srt").write_text(FR, encoding="utf-8")
+    (d / "capsule.ar.srt").write_text(AR, encoding="utf-8")
+    return {"video": media.make_clip(d / "capsule.mp4", seconds=2, audio=None),
+            "fr": d / "capsule.fr.srt", "ar": d / "capsule.ar.srt"}
+
+
+@pytest.fixture
+def out(tmp_path, monkeypatch) -> Path:
+    for name in list(os.environ):
+        if name.startswith("CAPSULE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["preview", *map(str, args)])
+
+
+def test_frame_at_a_time_has_the_video_size_and_the_cue(assets, out):
+    png = out / "frame.png"
+    result = run(assets["video"], "--subs", assets["fr"], "--subs", assets["ar"],
+                 "--at", "00:00:00,500", "-o", png, "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data == {"output": str(png), "width": 320, "height": 180, "t_ms": 500,
+                    "cues_shown": 2}
+    got = np.asarray(Image.open(png).convert("RGB"), dtype=np.int16)
+    raw = np.asarray(extract_frame(assets["video"], 500), dtype=np.int16)
+    assert got.shape == raw.shape
+    bottom = slice(110, 171)  # the safe area's lower part, where both cues sit
+    assert np.abs(got[bottom] - raw[bottom]).sum() > 0
+    assert np.array_equal(got[:9], raw[:9])  # nothing drawn above the safe area
+
+
+def test_frame_of_a_cue_at_the_top(assets, out):
+    png = out / "cue2.png"
+    result = run(assets["video"], "--subs", assets["fr"], "--cue", "2", "-o", png)
+    assert result.exit_code == 0, result.stderr
+    assert "wrote the frame at 1.400 s with 1 cue(s)" in result.stderr
+    got = np.asarray(Image.open(png).convert("RGB"), dtype=np.int16)
+    raw = np.asarray(extract_frame(assets["video"], 1400), dtype=np.int16)
+    assert np.abs(got[9:60] - raw[9:60]).sum() > 0  # {\an8}: drawn at the top
+    assert np.array_equal(got[120:], raw[120:])
+
+
+def test_contact_sheet_one_tile_per_cue(assets, out):
+    png = out / "sheet.png"
+    result = run(assets["video"], "--subs", assets["fr"], "--subs", assets["ar"],
+                 "--sheet", "--columns", "2", "-o", png, "--json", "--style", "box")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["tiles"], data["cues"]) == (3, 3)
+    assert Image.open(png).size == (data["width"], data["height"]) == (
+        8 + 2 * (320 + 8), 8 + 2 * (180 + 28 + 8))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--at", "1", "--cue", "1"], "exactly one of --at TIME, --cue N or --sheet"),
+    ([], "exactly one of --at TIME, --cue N or --sheet"),
+    (["--at", "soon"], "'soon' is not seconds"),
+])
+def test_usage_errors(assets, out, args, message):
+    result = run(assets["video"], "--subs", assets["fr"], *args, "-o", out / "x.png")
+    assert result.exit_code == ExitCode.USAGE
+    assert message in result.stderr
+    assert not (out / "x.png").exists()
+
+
+def test_invalid_input_is_one_line_and_writes_nothing(assets, out):
+    result = run(assets["video"], "--subs", assets["fr"], "--cue", "7", "-o", out / "x.png")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stderr.strip() == (
+        f"capsule: error: there is no cue 7 in {assets['fr']}: it has cues 1 to 2")
+    assert not (out / "x.png").exists()
+    bad_style = run(assets["video"], "--subs", assets["fr"], "--at", "1", "--style",
+                    "outline=0.01", "-o", out / "x.png")
+    assert bad_style.exit_code == ExitCode.INVALID_INPUT
+    assert "outline=0.01 is too thin" in bad_style.stderr
+
+
+def test_help_has_an_example():
+    result = CliRunner().invoke(main, ["preview", "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout and "--sheet" in result.stdout
