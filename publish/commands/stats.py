@@ -1,0 +1,311 @@
+"""`capsule stats track|untrack|collect|show|export|report|schedule`: follow the reach of capsules.
+
+Thin commands over publish/stats/: each opens the journal, calls one library function and
+prints. Heavy libraries (googleapiclient, matplotlib) are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from publish.cli import App
+
+
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}", ctx,
+                                 param) from None
+
+
+def _video_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]):
+    from publish.errors import InvalidInput
+    from publish.stats.ids import video_id
+
+    try:
+        return [video_id(v) for v in values]
+    except InvalidInput as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+def _journal(app: App):
+    from publish.journal import open_journal
+
+    return open_journal(app.settings.journal_path, None)
+
+
+@click.group()
+def stats() -> None:
+    """Collect view statistics of tracked videos and turn the history into tables and reports.
+
+    \b
+    Example:
+      capsule stats track https://youtu.be/dQw4w9WgXcQ
+      capsule stats collect
+      capsule stats report -o report.html --png chart.png
+    """
+
+
+@stats.command()
+@click.argument("videos", nargs=-1, required=True, callback=_video_ids, metavar="ID|URL...")
+@click.option("--title", help="A title to show in reports (a single video only).")
+@click.pass_obj
+def track(app: App, videos: list[str], title: str | None) -> None:
+    """Track videos by id or URL (watch, youtu.be, shorts), e.g. those made before capsule.
+
+    \b
+    Example:
+      capsule stats track dQw4w9WgXcQ https://www.youtube.com/shorts/aBcDeFgHiJk
+    """
+    from publish.errors import InvalidInput
+    from publish.stats.store import track as track_video
+
+    if title and len(videos) > 1:
+        raise InvalidInput("--title names one video; track the others separately")
+    with _journal(app) as journal:
+        for vid in videos:
+            added = track_video(journal, vid, source="manual", title=title)
+            click.echo(f"{vid}\t{'tracked' if added else 'already tracked'}")
+
+
+@stats.command()
+@click.argument("videos", nargs=-1, required=True, callback=_video_ids, metavar="ID|URL...")
+@click.option("--purge", is_flag=True, help="Also delete the video's collected history.")
+@click.pass_obj
+def untrack(app: App, videos: list[str], purge: bool) -> None:
+    """Stop collecting videos (their history stays unless --purge).
+
+    \b
+    Example:
+      capsule stats untrack dQw4w9WgXcQ --purge
+    """
+    from publish.stats.store import untrack as untrack_videos
+
+    with _journal(app) as journal:
+        count = untrack_videos(journal, videos, purge=purge)
+    click.echo(f"{'purged' if purge else 'untracked'} {count} of {len(videos)} video(s)")
+
+
+@stats.command()
+@click.option("--analytics", is_flag=True,
+              help="Also store daily views, watch time and views by country (needs a login "
+                   "with yt-analytics.readonly).")
+@click.option("--json", "json_mode", is_flag=True, help="Print exactly one JSON line (for cron).")
+@click.pass_obj
+def collect(app: App, analytics: bool, json_mode: bool) -> None:
+    """Snapshot views, likes and comments of every tracked video (never prompts).
+
+    Exit codes: 0 done, 4 login needed, 5 quota, 6 temporary failure, 7 another run is
+    collecting, 8 no tracked video.
+
+    \b
+    Example:
+      capsule stats collect --json >> ~/capsule-stats.log
+    """
+    from publish.errors import exit_code_for
+    from publish.exitcodes import ExitCode
+    from publish.output import emit_json, info
+    from publish.stats.collect import CollectResult
+    from publish.stats.collect import collect as run_collect
+
+    result = CollectResult()
+    try:
+        with _journal(app) as journal, \
+                app.progress("collecting", json_mode=json_mode, unit="videos") as progress:
+            run_collect(journal, lambda: _connect(app, analytics), channel=_channel_name(app),
+                        progress=progress, result=result)
+    except Exception as exc:
+        if json_mode:
+            from publish.errors import describe
+
+            result.status = ExitCode(exit_code_for(exc)).name.lower()
+            result.error = describe(exc)
+            emit_json(result.to_json())
+        raise
+    if json_mode:
+        emit_json(result.to_json())
+        return
+    missing = f", {len(result.missing)} missing (deleted or private)" if result.missing else ""
+    extra = (f", Analytics: {result.analytics_days} day rows, {result.analytics_countries} "
+             "country rows" if analytics else "")
+    info(f"collected {result.collected} of {result.tracked} video(s){missing}{extra} with "
+         f"{result.api_calls} call(s) of {result.method} in {result.duration_s:.1f} s",
+         quiet=app.quiet)
+
+
+def _channel_name(app: App) -> str:
+    return app.channel.name
+
+
+def _connect(app: App, analytics: bool) -> tuple[Any, Any]:
+    """The Data API service (API key or login) and, with --analytics, the Analytics one."""
+    from publish.auth import account_credentials, account_for
+    from publish.client import analytics_service, youtube_service
+
+    account = account_for(app)
+    auth = account_credentials(account, "stats" if analytics else "public")
+    youtube = youtube_service(auth, endpoint=account.endpoints, timeout=account.timeout)
+    reports = (analytics_service(auth, endpoint=account.endpoints, timeout=account.timeout)
+               if analytics else None)
+    return youtube, reports
+
+
+@stats.command()
+@click.option("--video", "videos", multiple=True, callback=_video_ids, metavar="ID|URL",
+              help="Only this video (repeatable).")
+@click.option("--since", callback=_since, metavar="DATE", help="From this day on (YYYY-MM-DD).")
+@click.option("--json", "json_mode", is_flag=True, help="Print the rows as a JSON array.")
+@click.pass_obj
+def show(app: App, videos: list[str], since: date | None, json_mode: bool) -> None:
+    """Show views per day, views gained per day, likes and comments.
+
+    \b
+    Example:
+      capsule stats show --video dQw4w9WgXcQ --since 2026-11-01
+    """
+    from publish.output import emit_json, info
+    from publish.stats.store import daily_history
+
+    with _journal(app) as journal:
+        rows = daily_history(journal, videos or None, since)
+    if json_mode:
+        emit_json([row.as_dict() for row in rows])
+        return
+    if not rows:
+        info("no snapshots yet: run `capsule stats collect`", quiet=app.quiet)
+        return
+    click.echo(f"{'video':<11}  {'date':<10}  {'views':>12}  {'+/day':>10}  {'likes':>9}  "
+               f"{'comments':>8}  title")
+    for r in rows:
+        change = "" if r.change_per_day is None else f"{r.change_per_day:+,.0f}" \
+            if float(r.change_per_day).is_integer() else f"{r.change_per_day:+,.1f}"
+        click.echo(f"{r.video_id:<11}  {r.day:<10}  {_n(r.views):>12}  {change:>10}  "
+                   f"{_n(r.likes):>9}  {_n(r.comments):>8}  {r.title or ''}")
+
+
+def _n(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+@stats.command()
+@click.option("--csv", "fmt", flag_value="csv", help="Comma-separated values with a header.")
+@click.option("--json", "fmt", flag_value="json", help="A JSON array of objects.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write to this file (atomically) instead of stdout.")
+@click.option("--video", "videos", multiple=True, callback=_video_ids, metavar="ID|URL",
+              help="Only this video (repeatable).")
+@click.option("--since", callback=_since, metavar="DATE", help="From this day on (YYYY-MM-DD).")
+@click.pass_obj
+def export(app: App, fmt: str | None, output: Path | None, videos: list[str],
+           since: date | None) -> None:
+    """Export every snapshot as CSV or JSON, columns in a fixed order.
+
+    Columns: video_id, title, collected_at (UTC), views, likes, comments.
+
+    \b
+    Example:
+      capsule stats export --csv -o views.csv
+    """
+    from publish.atomic import write_text
+    from publish.output import info
+    from publish.stats.store import snapshot_rows, to_csv, to_json
+
+    if fmt is None:
+        raise click.UsageError("choose a format: --csv or --json")
+    with _journal(app) as journal:
+        rows = snapshot_rows(journal, videos or None, since)
+    text = to_csv(rows) if fmt == "csv" else to_json(rows)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    write_text(output, text)
+    info(f"wrote {len(rows)} snapshot(s) to {output}", quiet=app.quiet)
+
+
+@stats.command()
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The HTML file to write (self-contained: opens without network).")
+@click.option("--png", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the main chart as a PNG image.")
+@click.option("--since", callback=_since, metavar="DATE", help="From this day on (YYYY-MM-DD).")
+@click.pass_obj
+def report(app: App, output: Path, png: Path | None, since: date | None) -> None:
+    """Write a self-contained HTML report with charts (and the main chart as PNG).
+
+    Charts: views over time, views gained per day, top capsules, and views by country
+    when `collect --analytics` has stored them.
+
+    \b
+    Example:
+      capsule stats report -o report.html --png chart.png --since 2026-01-01
+    """
+    from publish.output import info
+    from publish.stats.report import write_report
+
+    with _journal(app) as journal:
+        summary = write_report(journal, output, png_path=png, since=since)
+    info(f"wrote {summary.html_path} ({summary.videos} capsule(s), {summary.days} day(s), "
+         f"{summary.total_views:,} views)" + (f" and {summary.png_path}" if png else ""),
+         quiet=app.quiet)
+
+
+@stats.command()
+@click.option("--cron", "kind", flag_value="cron", help="Print a crontab line.")
+@click.option("--systemd", "kind", flag_value="systemd",
+              help="Print a systemd user service and timer.")
+@click.option("--every", default="6h", show_default=True, metavar="INTERVAL",
+              help="15m, 30m, 1h, 2h, 3h, 4h, 6h, 8h, 12h or 1d.")
+@click.option("--log", "log_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="cron: file the JSON lines are appended to (default: DATA_DIR/stats.log).")
+@click.pass_obj
+def schedule(app: App, kind: str | None, every: str, log_file: Path | None) -> None:
+    """Print a cron line or systemd units that run `stats collect --json` unattended.
+
+    \b
+    Example:
+      (crontab -l; capsule stats schedule --cron --every 6h) | crontab -
+    """
+    from publish.stats.schedule import (
+        capsule_executable,
+        collect_command,
+        cron_entry,
+        parse_every,
+        systemd_text,
+        systemd_units,
+    )
+
+    if kind is None:
+        raise click.UsageError("choose --cron or --systemd")
+    interval = parse_every(every)
+    command = collect_command(capsule_executable(), _global_args(app))
+    if kind == "cron":
+        log_path = (log_file or app.settings.data_path / "stats.log").expanduser().absolute()
+        click.echo(cron_entry(interval, command, log_path), nl=False)
+    else:
+        click.echo(systemd_text(systemd_units(interval, command)), nl=False)
+
+
+def _global_args(app: App) -> list[str]:
+    """The global options of this run that the scheduled run must repeat."""
+    args = []
+    if app.config_path is not None:
+        args += ["--config", str(app.config_path.expanduser().absolute())]
+    if app.channel_name:
+        args += ["--channel", app.channel_name]
+    if app.endpoint_flag:
+        args += ["--endpoint", app.endpoint_flag]
+    if app.sandbox:
+        args.append("--sandbox")
+    # cron and systemd do not see this shell's CAPSULE_* variables: repeat where data lives.
+    for key in ("data_dir", "journal", "endpoint"):
+        value = app.settings.values[key]
+        if value.value is not None and not value.origin.startswith(("default", "file:")):
+            args += ["--set", f"{key}={value.value}"]
+    return args
