@@ -57,8 +57,10 @@ def setup_logging(verbosity: int, quiet: bool) -> None:
     root.setLevel(level)
     if verbosity < 3:
         # Third-party chatter only at -vvv.
-        for noisy in ("googleapiclient", "google", "urllib3", "httplib2", "matplotlib", "PIL"):
+        for noisy in ("google", "urllib3", "httplib2", "matplotlib", "PIL"):
             logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+        # The client logs its own retries and HttpErrors as warnings; ours say it in one line.
+        logging.getLogger("googleapiclient").setLevel(max(level, logging.ERROR))
 
 
 def color_enabled(stream=None) -> bool:
