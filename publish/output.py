@@ -23,6 +23,7 @@ log = logging.getLogger("capsule")
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(authorization:\s*bearer\s+)[^\s'\",]+"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]{8,}"),
+    re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=]{8,}"),
     re.compile(
         r"(?i)((?:access_token|refresh_token|client_secret|code_verifier|id_token|token|code|key)"
         r"[\"']?\s*[=:]\s*[\"']?)[^\s&'\",}]+"
