@@ -286,7 +286,7 @@ def render_manifest(video: Path, subtitles: list[tuple[str, Path]], *, base: Pat
         "[metadata]",
         f"title = {_quote(title)}",
         'description = """',
-        "Write the description here (at most 5000 bytes, no < or >).",
+        "Write the description here (at most 5000 bytes, without angle brackets).",
         '"""',
         'tags = ["traite des personnes", "sensibilisation"]',
         'category = "Nonprofits & Activism"  # or its id, 29',

@@ -1,0 +1,730 @@
+"""`capsule publish`: a whole capsule as one idempotent, resumable publication.
+
+preflight (every check, nothing spent) → plan (each step, its quota cost, done or not) → run:
+burn → upload → metadata → caption tracks → thumbnail → playlist → statistics. Each step is
+journaled with a fingerprint of its inputs, so a re-run skips what is done, resumes what was
+interrupted, updates what changed in place (metadata, caption tracks, thumbnail) and refuses
+to silently replace the picture of a published video (`--new-version` uploads a new one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from config.errors import ConfigError
+from config.manifest import Capsule
+from publish import quota
+from publish.errors import InvalidInput
+from publish.journal import Journal, now_iso
+from publish.metadata import VideoMetadata
+
+log = logging.getLogger(__name__)
+
+PUBLICATIONS_SQL = """
+CREATE TABLE publications (
+    id          INTEGER PRIMARY KEY,
+    manifest    TEXT NOT NULL,
+    channel     TEXT NOT NULL DEFAULT '',
+    version     INTEGER NOT NULL DEFAULT 1,
+    picture_fp  TEXT,
+    upload_id   INTEGER REFERENCES uploads (id),
+    video_id    TEXT,
+    replaces    INTEGER REFERENCES publications (id),
+    state       TEXT NOT NULL DEFAULT 'active',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE UNIQUE INDEX publications_active ON publications (manifest, channel)
+    WHERE state = 'active';
+"""
+
+SIDE_CAR = ".capsule.json"  # beside a burned output: the fingerprint of its inputs
+
+
+class PreflightFailed(InvalidInput):
+    """Preflight found problems; `problems` lists each as one line (file:line: …)."""
+
+    def __init__(self, manifest: Path, problems: list[str]) -> None:
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        super().__init__(f"{manifest}: preflight found {count}; nothing was spent")
+
+
+class NewVersionNeeded(InvalidInput):
+    """The picture of a published video changed; YouTube cannot replace a video's file."""
+
+
+@dataclass
+class Step:
+    """One step of the plan and, after the run, of the result."""
+
+    name: str  # burn | upload | metadata | caption:LANG | thumbnail | playlist | statistics
+    state: str  # done | pending | update | skipped
+    calls: list[str] = field(default_factory=list)  # API methods it will call
+    detail: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cost(self) -> dict[str, int]:
+        return quota.estimate(self.calls) if self.state in ("pending", "update") else {}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.name, "state": self.state, "cost": self.cost,
+                "detail": self.detail, "result": self.result}
+
+
+@dataclass
+class Publication:
+    id: int
+    manifest: str
+    channel: str
+    version: int
+    picture_fp: str | None
+    upload_id: int | None
+    video_id: str | None
+    replaces: int | None
+    state: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass
+class Checked:
+    """What preflight read and checked, reused by the plan and the run."""
+
+    capsule: Capsule
+    info: Any  # captions.video.VideoInfo
+    tracks: dict[str, Any]  # language -> captions.model.Track
+    metadata: VideoMetadata
+    style: Any  # captions.style.Style
+    style_text: str
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    checked: Checked
+    publication: Publication | None
+    steps: list[Step]
+    picture_fp: str
+    new_version: bool = False
+
+    @property
+    def capsule(self) -> Capsule:
+        return self.checked.capsule
+
+    @property
+    def cost(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for step in self.steps:
+            for pool, units in step.cost.items():
+                total[pool] = total.get(pool, 0) + units
+        return total
+
+    def step(self, name: str) -> Step:
+        return next(s for s in self.steps if s.name == name)
+
+
+@dataclass
+class Env:
+    """What a run needs from outside: journal, API access, settings and progress callbacks."""
+
+    journal: Journal
+    service_factory: Callable[[], Any]
+    channel: str = ""
+    chunk_size: int = 8 * 1024 * 1024
+    retries: int = 8
+    limits: dict[str, int] | None = None
+    crf: int = 18
+    preset: str = "medium"
+    default_style: str = "outline"
+    watch_url: Callable[[str], str] = lambda vid: f"https://www.youtube.com/watch?v={vid}"
+    on_step: Callable[[Step], None] | None = None  # a step starts (state "running") or ends
+    on_event: Callable[[str], None] | None = None
+    burn_progress: Callable[..., None] | None = None
+    upload_progress: Callable[..., None] | None = None
+    sleep: Callable[[float], None] | None = None
+
+    def note(self, message: str) -> None:
+        log.info("%s", message)
+        if self.on_event:
+            self.on_event(message)
+
+
+def ensure_schema(journal: Journal) -> None:
+    """The publications table (created on first use; the journal's migrations own the rest)."""
+    exists = journal.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'publications'").fetchone()
+    if exists:
+        return
+    with journal.write() as c:
+        if not c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                         "AND name = 'publications'").fetchone():
+            for statement in filter(None, (s.strip() for s in PUBLICATIONS_SQL.split(";"))):
+                c.execute(statement)
+
+
+# ----------------------------------------------------------------------------------- preflight
+def preflight(capsule: Capsule, *, default_style: str = "outline") -> Checked:
+    """Every local check at once: video, subtitles, style, metadata, thumbnail. Costs nothing.
+
+    Raises PreflightFailed listing every problem, each one line naming its file and line.
+    """
+    from captions.checking import check_track
+    from captions.errors import CaptionsError
+    from captions.reading import read_track
+    from captions.style import Style
+    from captions.video import probe, verify_decodes
+
+    problems: list[str] = []
+    warnings: list[str] = []
+    info = None
+    try:
+        info = probe(capsule.video)
+        verify_decodes(capsule.video)
+    except CaptionsError as exc:
+        problems.append(_at(capsule, "video.source", str(exc)))
+
+    tracks: dict[str, Any] = {}
+    for lang, spec in capsule.subtitles.items():
+        try:
+            track = read_track(spec.path, encoding=spec.encoding, language=lang)
+        except CaptionsError as exc:
+            problems.append(str(exc))
+            continue
+        tracks[lang] = track
+        for finding in check_track(track, video=info):
+            if finding.severity == "error":
+                problems.append(_finding_line(finding))
+            else:
+                warnings.append(_finding_line(finding, severity=False))
+
+    style_text = capsule.style or default_style
+    style = None
+    try:
+        style = Style.parse(style_text)
+    except CaptionsError as exc:
+        problems.append(_at(capsule, "burn.style", str(exc)))
+
+    metadata = VideoMetadata.from_mapping(capsule.metadata)
+    for violation in metadata.validate():
+        field_name = violation.split(":", 1)[0].strip()
+        problems.append(_at(capsule, f"metadata.{field_name}", violation, prefix=False))
+
+    if capsule.thumbnail is not None:
+        problems += _thumbnail_problems(capsule, info)
+    if capsule.playlist is not None and capsule.playlist.title and not capsule.playlist.id \
+            and not capsule.playlist.title.strip():
+        problems.append(_at(capsule, "playlist.title", "playlist.title: empty"))
+
+    if problems:
+        raise PreflightFailed(capsule.path, problems)
+    return Checked(capsule, info, tracks, metadata, style, style_text, warnings)
+
+
+def _at(capsule: Capsule, key: str, message: str, *, prefix: bool = True) -> str:
+    line = capsule.line_of(key)
+    where = f"{capsule.path}:{line}" if line else str(capsule.path)
+    return f"{where}: {key}: {message}" if prefix else f"{where}: metadata.{message}"
+
+
+def _finding_line(finding: Any, *, severity: bool = True) -> str:
+    where = str(finding.path) if finding.path else "subtitles"
+    if finding.line:
+        where += f":{finding.line}"
+    cue = f"cue {finding.cue}: " if finding.cue is not None else ""
+    level = f"{finding.severity}: " if severity else ""
+    return f"{where}: {cue}{level}{finding.message}"
+
+
+def _thumbnail_problems(capsule: Capsule, info: Any) -> list[str]:
+    from publish.thumbnail import check_thumbnail
+
+    spec = capsule.thumbnail
+    if spec.file is not None:
+        try:
+            check_thumbnail(spec.file)
+        except InvalidInput as exc:
+            return [_at(capsule, "thumbnail.file", str(exc).replace("--thumbnail ", ""))]
+        return []
+    try:
+        at_ms = parse_time_ms(spec.at or "")
+    except ValueError as exc:
+        return [_at(capsule, "thumbnail.at", str(exc))]
+    if info is not None and at_ms >= info.duration_ms:
+        return [_at(capsule, "thumbnail.at", f"{spec.at} is past the end of the video "
+                                             f"({info.duration_ms / 1000:.2f} s)")]
+    return []
+
+
+def parse_time_ms(text: str) -> int:
+    """`12.5`, `00:12.5`, `00:00:12,500` → milliseconds."""
+    parts = text.strip().replace(",", ".").split(":")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"expected seconds or HH:MM:SS(.mmm), got {text!r}") from None
+    if not 1 <= len(values) <= 3 or any(v < 0 for v in values):
+        raise ValueError(f"expected seconds or HH:MM:SS(.mmm), got {text!r}")
+    seconds = 0.0
+    for value in values:
+        seconds = seconds * 60 + value
+    return round(seconds * 1000)
+
+
+# ----------------------------------------------------------------------------------- fingerprints
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _digest(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def picture_inputs(checked: Checked, env: Env) -> dict[str, Any]:
+    """Everything that decides the uploaded picture: source video, burned subtitles, style."""
+    capsule = checked.capsule
+    inputs: dict[str, Any] = {"video": _sha256(capsule.video)}
+    if capsule.burn:
+        inputs["subtitles"] = {lang: {"sha256": _sha256(capsule.subtitles[lang].path),
+                                      "encoding": capsule.subtitles[lang].encoding}
+                               for lang in capsule.burn}
+        inputs["order"] = list(capsule.burn)
+        inputs["style"] = checked.style_text
+        inputs["encoder"] = {"crf": env.crf, "preset": env.preset}
+    return inputs
+
+
+def metadata_fp(metadata: VideoMetadata) -> str:
+    return _digest(metadata.to_resource())
+
+
+# ----------------------------------------------------------------------------------- journal rows
+def find_publication(journal: Journal, capsule: Capsule, channel: str) -> Publication | None:
+    ensure_schema(journal)
+    row = journal.conn.execute(
+        "SELECT * FROM publications WHERE manifest = ? AND channel = ? AND state = 'active'",
+        (str(capsule.path), channel)).fetchone()
+    return Publication(**dict(row)) if row else None
+
+
+def publications(journal: Journal) -> list[Publication]:
+    ensure_schema(journal)
+    rows = journal.conn.execute("SELECT * FROM publications ORDER BY id").fetchall()
+    return [Publication(**dict(r)) for r in rows]
+
+
+def _update_publication(journal: Journal, pub_id: int, **fields: Any) -> None:
+    fields["updated_at"] = now_iso()
+    assignments = ", ".join(f"{k} = ?" for k in fields)
+    with journal.write() as c:
+        c.execute(f"UPDATE publications SET {assignments} WHERE id = ?", (*fields.values(),
+                                                                          pub_id))
+
+
+def _start_publication(journal: Journal, capsule: Capsule, channel: str, picture_fp: str,
+                       previous: Publication | None) -> Publication:
+    stamp = now_iso()
+    with journal.write() as c:
+        version = 1
+        if previous is not None:
+            c.execute("UPDATE publications SET state = 'superseded', updated_at = ? "
+                      "WHERE id = ?", (stamp, previous.id))
+            version = previous.version + 1
+        cur = c.execute(
+            "INSERT INTO publications (manifest, channel, version, picture_fp, replaces, "
+            "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'active', ?, ?)",
+            (str(capsule.path), channel, version, picture_fp,
+             previous.id if previous else None, stamp, stamp))
+        row = c.execute("SELECT * FROM publications WHERE id = ?", (cur.lastrowid,)).fetchone()
+    return Publication(**dict(row))
+
+
+def _step_record(journal: Journal, pub: Publication | None, name: str) -> dict[str, Any] | None:
+    if pub is None or pub.upload_id is None:
+        return None
+    step, _, key = name.partition(":")
+    return journal.step(pub.upload_id, step, key)
+
+
+# ----------------------------------------------------------------------------------- plan
+def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
+    """Each step with its state (done / pending / update) and the calls it will make."""
+    capsule = checked.capsule
+    journal = env.journal
+    pub = find_publication(journal, capsule, env.channel)
+    inputs = picture_inputs(checked, env)
+    picture_fp = _digest(inputs)
+
+    published = pub is not None and pub.video_id is not None
+    if published and pub.picture_fp != picture_fp and not new_version:
+        raise NewVersionNeeded(
+            f"{capsule.path}: the picture changed since video {pub.video_id} was published "
+            f"({_changed_inputs(journal, pub, inputs)}); YouTube cannot replace a video's "
+            "file: run again with --new-version to upload a new video (the journal links both)")
+    fresh = pub is None or (published and pub.picture_fp != picture_fp)
+    current = None if fresh else pub
+
+    steps: list[Step] = []
+    if capsule.burn:
+        done = _burn_is_current(capsule.burn_output, picture_fp)
+        steps.append(Step("burn", "done" if done else "pending",
+                          detail=f"{'+'.join(capsule.burn)} into {capsule.burn_output}"))
+    uploaded = current is not None and current.video_id is not None
+    steps.append(Step("upload", "done" if uploaded else "pending", ["videos.insert"],
+                      detail=(f"video {current.video_id}" if uploaded
+                              else f"{_upload_source(capsule).name}")))
+
+    meta_record = _step_record(journal, current, "metadata")
+    meta_state = "done"
+    if not uploaded:
+        meta_state = "pending"  # sent with the upload itself
+    elif meta_record is None or meta_record.get("fingerprint") != metadata_fp(checked.metadata):
+        meta_state = "update"
+    steps.append(Step("metadata", meta_state, ["videos.update"] if meta_state == "update" else [],
+                      detail="title, description, tags, schedule, localizations"))
+
+    for lang in capsule.captions:
+        name = f"caption:{lang}"
+        record = _step_record(journal, current, name)
+        fp = _caption_fp(checked, lang)
+        if record is None:
+            state, calls = "pending", ["captions.list", "captions.insert"]
+        elif record.get("fingerprint") != fp:
+            state, calls = "update", ["captions.list", "captions.update"]
+        else:
+            state, calls = "done", []
+        steps.append(Step(name, state, calls, detail=caption_name(capsule, lang)))
+
+    if capsule.thumbnail is not None:
+        record = _step_record(journal, current, "thumbnail")
+        fp = _thumbnail_fp(capsule)
+        state = "done" if record is not None and record.get("fingerprint") == fp else (
+            "pending" if record is None else "update")
+        steps.append(Step("thumbnail", state, ["thumbnails.set"],
+                          detail=str(capsule.thumbnail.file or f"frame at {capsule.thumbnail.at}")))
+
+    if capsule.playlist is not None:
+        record = _step_record(journal, current, "playlist")
+        wanted = capsule.playlist.id or capsule.playlist.title or ""
+        state = "done" if record is not None and record.get("wanted") == wanted else "pending"
+        calls = ["playlists.list", "playlistItems.list", "playlistItems.insert"]
+        if capsule.playlist.create:
+            calls.append("playlists.insert")
+        steps.append(Step("playlist", state, calls, detail=wanted))
+
+    record = _step_record(journal, current, "statistics")
+    steps.append(Step("statistics", "done" if record is not None else "pending",
+                      detail="tracked for `capsule stats collect`"))
+    return Plan(checked, pub, steps, picture_fp, new_version=fresh and pub is not None)
+
+
+def _burn_is_current(output: Path, picture_fp: str) -> bool:
+    side = output.with_name(output.name + SIDE_CAR)
+    try:
+        data = json.loads(side.read_text(encoding="utf-8"))
+        stat = output.stat()
+    except (OSError, ValueError):
+        return False
+    return (data.get("fingerprint") == picture_fp and data.get("size") == stat.st_size
+            and data.get("mtime_ns") == stat.st_mtime_ns)
+
+
+def _upload_source(capsule: Capsule) -> Path:
+    return capsule.burn_output if capsule.burn else capsule.video
+
+
+def _changed_inputs(journal: Journal, pub: Publication, inputs: dict[str, Any]) -> str:
+    row = journal.conn.execute("SELECT result_json FROM steps WHERE upload_id = ? AND "
+                               "step = 'picture'", (pub.upload_id,)).fetchone()
+    before = json.loads(row["result_json"]) if row and row["result_json"] else {}
+    changed = []
+    if before.get("video") != inputs.get("video"):
+        changed.append("video.source")
+    for lang in sorted(set(before.get("subtitles", {})) | set(inputs.get("subtitles", {}))):
+        if before.get("subtitles", {}).get(lang) != inputs.get("subtitles", {}).get(lang):
+            changed.append(f"subtitles.{lang}")
+    for key, label in (("order", "burn.languages"), ("style", "burn.style"),
+                       ("encoder", "crf/preset")):
+        if before.get(key) != inputs.get(key):
+            changed.append(label)
+    return "changed: " + ", ".join(changed) if changed else "changed inputs"
+
+
+def caption_name(capsule: Capsule, lang: str) -> str:
+    from publish.captions_api import track_name
+
+    return capsule.caption_names.get(lang) or track_name(lang)
+
+
+def _caption_srt(checked: Checked, lang: str) -> str:
+    from captions.normalize import normalize_track
+
+    fps = float(checked.info.fps) if checked.info is not None else 25.0
+    return normalize_track(checked.tracks[lang], fps=fps)
+
+
+def _caption_fp(checked: Checked, lang: str) -> str:
+    return _digest({"srt": _caption_srt(checked, lang),
+                    "name": caption_name(checked.capsule, lang)})
+
+
+def _thumbnail_fp(capsule: Capsule) -> str:
+    spec = capsule.thumbnail
+    if spec.file is not None:
+        return _digest({"file": _sha256(spec.file)})
+    return _digest({"at": spec.at, "title": spec.title, "video": _sha256(capsule.video)})
+
+
+# ----------------------------------------------------------------------------------- run
+def check_quota(plan: Plan, env: Env) -> None:
+    """Refuse up front what today's remaining quota cannot finish."""
+    needed = plan.cost
+    if needed:
+        quota.ensure_affordable(env.journal, needed, env.limits, channel=env.channel)
+
+
+def run_plan(plan: Plan, env: Env) -> Plan:
+    """Carry out every pending step; each is journaled when it completes."""
+    from publish.upload import RetryPolicy, UploadContext, UploadJob, run_upload
+
+    check_quota(plan, env)
+    checked, capsule, journal = plan.checked, plan.capsule, env.journal
+    pub = plan.publication
+    if pub is None or plan.new_version:
+        pub = _start_publication(journal, capsule, env.channel, plan.picture_fp, pub)
+        if plan.new_version:
+            env.note(f"--new-version: publication v{pub.version} replaces the earlier one")
+
+    burned_now = False
+    if capsule.burn:
+        step = plan.step("burn")
+        if step.state != "done":
+            _running(env, step)
+            step.result = _burn(checked, env, plan.picture_fp)
+            step.state, burned_now = "done", True
+            _done(env, step)
+
+    step = plan.step("upload")
+    if step.state != "done":
+        _running(env, step)
+        policy = RetryPolicy(retries=env.retries)
+        if env.sleep is not None:
+            policy.sleep = env.sleep
+        job = UploadJob(video=_upload_source(capsule), metadata=checked.metadata,
+                        channel=env.channel, restart=burned_now and pub.video_id is None)
+        ctx = UploadContext(journal=journal, service_factory=env.service_factory,
+                            chunk_size=env.chunk_size, policy=policy, limits=env.limits,
+                            on_progress=env.upload_progress, on_event=env.on_event,
+                            verify_video=not capsule.burn)
+        outcome = run_upload(job, ctx)
+        _update_publication(journal, pub.id, upload_id=outcome.upload_id,
+                            video_id=outcome.video_id, picture_fp=plan.picture_fp)
+        pub.upload_id, pub.video_id = outcome.upload_id, outcome.video_id
+        journal.record_step(pub.upload_id, "picture", "", "done",
+                            picture_inputs(checked, env))
+        step.state = "done"
+        step.result = {"video_id": outcome.video_id, "url": env.watch_url(outcome.video_id),
+                       "existing": outcome.existing, "resumed": outcome.resumed}
+        step.detail = f"video {outcome.video_id}"
+        meta = plan.step("metadata")
+        if meta.state == "pending":
+            if outcome.existing and outcome.resource.get("snippet") is not None \
+                    and _recorded_differs(outcome, checked.metadata):
+                meta.state = "update"
+            else:
+                journal.record_step(pub.upload_id, "metadata", "", "done",
+                                    {"fingerprint": metadata_fp(checked.metadata)})
+                meta.state = "done"
+                meta.detail = "sent with the upload"
+        _done(env, step)
+    service = None
+
+    def api() -> Any:
+        nonlocal service
+        if service is None:
+            service = env.service_factory()
+        return service
+
+    meta = plan.step("metadata")
+    if meta.state == "update":
+        _running(env, meta)
+        meta.result = _update_metadata(api(), journal, pub, checked.metadata, env)
+        meta.state = "done"
+        _done(env, meta)
+
+    for step in plan.steps:
+        if not step.name.startswith("caption:") or step.state == "done":
+            continue
+        _running(env, step)
+        step.result = _caption(api(), checked, env, pub, step.name.partition(":")[2])
+        step.state = "done"
+        _done(env, step)
+
+    if capsule.thumbnail is not None:
+        step = plan.step("thumbnail")
+        if step.state != "done":
+            _running(env, step)
+            step.result = _thumbnail(api(), checked, env, pub)
+            step.state = "done"
+            _done(env, step)
+
+    if capsule.playlist is not None:
+        step = plan.step("playlist")
+        if step.state != "done":
+            from publish.playlist import add_to_playlist
+
+            _running(env, step)
+            wanted = capsule.playlist.id or capsule.playlist.title or ""
+            result = add_to_playlist(api(), journal, video_id=pub.video_id, wanted=wanted,
+                                     create=capsule.playlist.create,
+                                     privacy=checked.metadata.privacy, channel=env.channel,
+                                     upload_id=pub.upload_id)
+            step.result = {**result, "wanted": wanted}
+            journal.record_step(pub.upload_id, "playlist", "", "done", step.result)
+            step.state = "done"
+            _done(env, step)
+
+    step = plan.step("statistics")
+    if step.state != "done":
+        from publish.stats.store import track
+
+        _running(env, step)
+        track(journal, pub.video_id, source="capsule", title=checked.metadata.title)
+        journal.record_step(pub.upload_id, "statistics", "", "done", {"tracked": True})
+        step.state = "done"
+        _done(env, step)
+    plan.publication = pub
+    return plan
+
+
+def _recorded_differs(outcome: Any, metadata: VideoMetadata) -> bool:
+    return outcome.resource.get("snippet", {}).get("title") != metadata.title
+
+
+def _running(env: Env, step: Step) -> None:
+    if env.on_step:
+        env.on_step(Step(step.name, "running", step.calls, step.detail))
+
+
+def _done(env: Env, step: Step) -> None:
+    if env.on_step:
+        env.on_step(step)
+
+
+def _burn(checked: Checked, env: Env, picture_fp: str) -> dict[str, Any]:
+    from captions.burn import burn
+
+    capsule = checked.capsule
+    tracks = [checked.tracks[lang] for lang in capsule.burn]
+    output = capsule.burn_output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    result = burn(capsule.video, tracks, output, style=checked.style, crf=env.crf,
+                  preset=env.preset, force=True, progress=env.burn_progress, info=checked.info)
+    for leftover in output.parent.glob(f".{output.stem}.part-*"):
+        leftover.unlink(missing_ok=True)  # temp files of burns killed before they finished
+    stat = output.stat()
+    side = output.with_name(output.name + SIDE_CAR)
+    from publish.atomic import write_text
+
+    write_text(side, json.dumps({"fingerprint": picture_fp, "size": stat.st_size,
+                                 "mtime_ns": stat.st_mtime_ns}, indent=1) + "\n")
+    return {"output": str(output), "frames": result.frames, "cues": result.cues_burned,
+            "wall_s": round(result.wall_s, 2), "bytes": result.output_bytes}
+
+
+def _update_metadata(service: Any, journal: Journal, pub: Publication,
+                     metadata: VideoMetadata, env: Env) -> dict[str, Any]:
+    """videos.update with whole parts re-sent (omitted fields would be cleared)."""
+    body = metadata.to_resource()
+    body["id"] = pub.video_id
+    parts = ",".join(p for p in ("snippet", "status", "localizations", "recordingDetails")
+                     if p in body)
+    request = service.videos().update(part=parts, body=body)
+    quota.execute(journal, "videos.update", request,
+                  doing=f"updating the metadata of video {pub.video_id}", channel=env.channel,
+                  upload_id=pub.upload_id)
+    journal.record_step(pub.upload_id, "metadata", "", "done",
+                        {"fingerprint": metadata_fp(metadata), "updated": True})
+    return {"updated": parts}
+
+
+def _caption(service: Any, checked: Checked, env: Env, pub: Publication,
+             lang: str) -> dict[str, Any]:
+    from captions.normalize import write_srt
+    from publish.captions_api import put_track
+
+    work = _work_dir(env, pub)
+    srt = work / f"caption.{lang}.srt"
+    write_srt(srt, _caption_srt(checked, lang))
+    name = caption_name(checked.capsule, lang)
+    track = put_track(service, env.journal, video_id=pub.video_id, language=lang, srt=srt,
+                      name=name, channel=env.channel, upload_id=pub.upload_id)
+    result = {"id": track.get("id"), "language": lang, "name": name,
+              "fingerprint": _caption_fp(checked, lang)}
+    env.journal.record_step(pub.upload_id, "caption", lang, "done", result)
+    return result
+
+
+def _work_dir(env: Env, pub: Publication) -> Path:
+    """Files made for the API (normalized captions, frame thumbnails), beside the journal."""
+    work = env.journal.path.parent / "work" / f"publication-{pub.id}"
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def _thumbnail(service: Any, checked: Checked, env: Env, pub: Publication) -> dict[str, Any]:
+    from publish.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
+
+    capsule = checked.capsule
+    spec = capsule.thumbnail
+    image = spec.file
+    if image is None:
+        work = _work_dir(env, pub)
+        image = frame_thumbnail(capsule.video, parse_time_ms(spec.at or "0"),
+                                work / "thumbnail.jpg", spec.title,
+                                checked.metadata.default_language or "fr")
+    info = check_thumbnail(image)
+    reply = set_thumbnail(service, env.journal, video_id=pub.video_id, info=info,
+                          channel=env.channel, upload_id=pub.upload_id)
+    result = {"file": str(image), "items": reply.get("items", []),
+              "fingerprint": _thumbnail_fp(capsule)}
+    env.journal.record_step(pub.upload_id, "thumbnail", "", "done", result)
+    return result
+
+
+# ----------------------------------------------------------------------------------- status
+def status(journal: Journal, capsule: Capsule, channel: str) -> dict[str, Any]:
+    """Each recorded step of the capsule's active publication, its URL and quota spent."""
+    pub = find_publication(journal, capsule, channel)
+    if pub is None:
+        return {"manifest": str(capsule.path), "published": False, "steps": []}
+    steps = []
+    if pub.upload_id is not None:
+        rows = journal.conn.execute(
+            "SELECT step, key, state, updated_at FROM steps WHERE upload_id = ? "
+            "AND step != 'picture' ORDER BY updated_at", (pub.upload_id,)).fetchall()
+        upload = journal.upload(pub.upload_id)
+        steps.append({"step": "upload", "state": upload.state, "updated_at": upload.updated_at})
+        for r in rows:
+            name = f"{r['step']}:{r['key']}" if r["key"] else r["step"]
+            steps.append({"step": name, "state": r["state"], "updated_at": r["updated_at"]})
+    spent = quota.spent_by_upload(journal, pub.upload_id) if pub.upload_id else {}
+    return {"manifest": str(capsule.path), "published": pub.video_id is not None,
+            "version": pub.version, "video_id": pub.video_id, "steps": steps,
+            "quota_spent": spent, "updated_at": pub.updated_at}
+
+
+def manifest_error(capsule: Capsule, key: str, message: str) -> ConfigError:
+    return capsule.error(key, message)
