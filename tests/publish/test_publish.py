@@ -338,3 +338,27 @@ def test_sigkill_during_each_step_then_rerun(env, sandbox, capsule, step):
     assert len(tracks(sandbox, videos[0]["id"])) == 2
     assert not [p for p in burned.parent.iterdir() if ".part" in p.name]
 
+
+
+def test_readme_quick_start_on_the_embedded_sandbox(tmp_path, monkeypatch):
+    """The README's first command, minus the install: publish the example, collect once."""
+    import shutil
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    folder = tmp_path / "examples"
+    shutil.copytree(examples, folder, ignore=shutil.ignore_patterns("build"))
+    for name in list(os.environ):
+        if name.startswith("CAPSULE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CAPSULE_PRESET", "ultrafast")
+    result = CliRunner().invoke(main, ["--sandbox", "publish", str(folder / "capsule.toml"),
+                                       "--collect"])
+    assert result.exit_code == 0, result.stderr
+    video_id, url = result.stdout.strip().split("\t")
+    assert url.endswith(f"/watch?v={video_id}")
+    assert "statistics collected for 1 video(s)" in result.stderr
+    shown = CliRunner().invoke(main, ["stats", "show", "--json"])
+    assert shown.exit_code == 0, shown.stderr
+    assert video_id in shown.stdout
