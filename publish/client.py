@@ -106,6 +106,7 @@ class Target:
 
 
 _SANDBOX_KEY = "capsule.sandbox"
+SANDBOX_PORT = 8765
 
 
 def endpoints_for(app: Any, channel: str | None = None, *,
@@ -184,8 +185,12 @@ def _accepts_connections(url: str) -> bool:
 def _start_embedded(state: Path, owner: Any) -> Target:
     from publish.sandbox.server import SandboxServer
 
-    server = SandboxServer(state_dir=state, port=0)
-    server.start()
+    try:  # the sandbox's usual port, so the URLs printed stay valid under `sandbox serve`
+        server = SandboxServer(state_dir=state, port=SANDBOX_PORT)
+        server.start()
+    except OSError:
+        server = SandboxServer(state_dir=state, port=0)
+        server.start()
     if isinstance(owner, contextlib.ExitStack):
         owner.callback(server.stop)
     else:

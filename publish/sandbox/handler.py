@@ -156,6 +156,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 self._revoke(query)
             elif path.startswith("/vi/"):
                 self._thumbnail_file(path)
+            elif path == "/watch" and self.command == "GET":
+                self._watch(query)
             elif session_id:
                 self._session(session_id, fault if is_chunk else None)
             else:
@@ -233,6 +235,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
         token = form.get("token") or query.get("token", [""])[-1]
         self.sandbox.oauth.revoke(token)
         self._reply_json(200, {})
+
+    def _watch(self, query: dict[str, list[str]]) -> None:
+        from publish.sandbox.watch import watch_page
+
+        with self.sandbox.store.lock:
+            status, page = watch_page(self.sandbox.api, query.get("v", [""])[-1])
+        self._reply(status, page.encode("utf-8"), content_type="text/html; charset=utf-8")
 
     def _thumbnail_file(self, path: str) -> None:
         video_id = path.split("/")[2] if path.count("/") >= 3 else ""

@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -160,6 +162,12 @@ def test_full_publish_then_nothing_to_do(env, sandbox, capsule):
     assert [i["snippet"]["resourceId"]["videoId"] for i in items] == [video["id"]]
     assert video.get("_thumbnail") or youtube.videos().list(
         part="snippet", id=video["id"]).execute()["items"][0]["snippet"]["thumbnails"]
+
+    page = urllib.request.urlopen(f"{sandbox.url}watch?v={video['id']}").read().decode()
+    assert "<h1 dir=\"auto\">Cœur bleu</h1>" in page
+    assert "ar: العربية (serving)" in page and "fr: Français (serving)" in page
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        urllib.request.urlopen(f"{sandbox.url}watch?v=nonexistent0")
 
     calls = len(sandbox.traffic)
     again = publish(str(capsule))
