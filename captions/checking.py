@@ -2,7 +2,8 @@
 
 Errors make the output wrong and stop a burn or a publication:
   unparsable-timing, negative-time, end-before-start, past-video-end (a cue that starts after
-  the video ends), uncovered-character (would be drawn as a box), no-cues; and from
+  the video ends), uncovered-character (would be drawn as a box), does-not-fit (with a video
+  and a style: a word too wide even at the floor size, too many lines), no-cues; and from
   `check_files`: unreadable (cannot be read or decoded), language-unknown (pass --lang).
 Warnings are style-guide advice (Netflix / BBC numbers in shared/reference/subtitles.md §1):
   short-milliseconds, empty-cue, overlap, late-end (cut at the video's end), too-short,
@@ -22,12 +23,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from captions.layout import visible_length
 from captions.markup import find_emoji
 from captions.model import Cue, Finding, Track
 from captions.reading import clock
+
+if TYPE_CHECKING:
+    from captions.style import Style
 
 DEFAULT_CPS: Mapping[str, float] = {"fr": 17.0, "en": 17.0, "ar": 20.0, "zgh": 17.0}
 ERROR = "error"
@@ -86,26 +90,36 @@ def _seconds(ms: int) -> str:
 
 def check_track(track: Track, *, video: VideoLike | None = None,
                 limits: Limits | None = None,
-                uncovered: Callable[[str, str], set[str]] | None = None) -> list[Finding]:
+                uncovered: Callable[[str, str], set[str]] | None = None,
+                style: Style | None = None) -> list[Finding]:
     """Every finding for `track`: what reading noticed plus the timing, text and font rules.
 
     `uncovered(text, language)` returns the characters no font covers (default:
-    `captions.fonts.uncovered_characters`). Findings come sorted by line.
+    `captions.fonts.uncovered_characters`, with the style's user font when `style` has one).
+    With both `video` and `style`, every cue is also laid out as the burn will lay it out
+    (captions.render.layout_cue): a cue that cannot fit the frame is an error ("does-not-fit")
+    here rather than a failed burn. Findings come sorted by line.
     """
     limits = limits or Limits()
     if uncovered is None:
-        from captions.fonts import uncovered_characters as uncovered
-    checker = _Checker(track, video, limits, uncovered)
+        from captions.fonts import uncovered_characters
+
+        font = style.font if style is not None else None
+
+        def uncovered(text: str, language: str) -> set[str]:
+            return uncovered_characters(text, language, font)
+    checker = _Checker(track, video, limits, uncovered, style)
     return checker.run()
 
 
 class _Checker:
     def __init__(self, track: Track, video: VideoLike | None, limits: Limits,
-                 uncovered: Callable[[str, str], set[str]]) -> None:
+                 uncovered: Callable[[str, str], set[str]], style: Style | None) -> None:
         self.track = track
         self.video = video
         self.limits = limits
         self.uncovered = uncovered
+        self.style = style
         self.fps = float(video.fps) if video is not None and video.fps else limits.default_fps
         self.findings: list[Finding] = list(track.findings)
 
@@ -196,10 +210,22 @@ class _Checker:
                      "say it in words)", cue)
         missing = sorted(self.uncovered(text, language) - set("".join(emoji)))
         if missing:
-            names = ", ".join(f"{ch!r} U+{ord(ch):04X}" for ch in missing)
+            names = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in missing)
             self.add(ERROR, "uncovered-character",
-                     f"no bundled font has {names}: replace the character or add a font "
-                     "in the style", cue)
+                     f"no bundled font can draw {names}; remove it or add a font that has it "
+                     "to the style (font=PATH)", cue)
+        elif self.video is not None and self.style is not None:
+            self.check_layout(cue)
+
+    def check_layout(self, cue: Cue) -> None:
+        from captions.errors import LayoutError
+        from captions.render import layout_cue
+
+        try:
+            layout_cue(cue, self.track.language, self.video.width, self.video.height,
+                       self.style)
+        except LayoutError as exc:
+            self.add(ERROR, "does-not-fit", exc.detail, cue)
 
     def check_neighbours(self, cues: Iterable[Cue]) -> None:
         ordered = sorted(cues, key=lambda c: (c.start, c.end, c.index))
@@ -244,10 +270,11 @@ class FileReport:
 
 def check_files(paths: Iterable[Path | str], *, video: Path | str | None = None,
                 language: str | None = None, encoding: str | None = None,
-                limits: Limits | None = None) -> list[FileReport]:
+                limits: Limits | None = None, style: Style | None = None) -> list[FileReport]:
     """Read and check each file; a file that cannot be read becomes one error finding.
 
-    `video` is probed once (captions.video.probe) for its duration, frame rate and shape.
+    `video` is probed once (captions.video.probe) for its duration, frame rate and shape;
+    with `style` too, every cue is laid out for that frame (see `check_track`).
     """
     from captions.errors import SubtitleReadError
     from captions.language import LanguageUnknownError
@@ -269,5 +296,6 @@ def check_files(paths: Iterable[Path | str], *, video: Path | str | None = None,
             reports.append(FileReport(path, None, 0, [finding]))
             continue
         reports.append(FileReport(path, track.language, len(track.cues),
-                                  check_track(track, video=facts, limits=limits)))
+                                  check_track(track, video=facts, limits=limits,
+                                              style=style)))
     return reports

@@ -32,7 +32,6 @@ real ink.
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,7 +207,10 @@ def is_emoji(char: str) -> bool:
 
 
 def remove_emoji(text: str) -> str:
-    """The text without pictographs, their variation selectors and the joiners between them."""
+    """The text without pictographs, their variation selectors and the joiners between them.
+
+    Spaces are left as they are (a caller joining styled pieces collapses them across pieces).
+    """
     if not any(is_emoji(ch) for ch in text):
         return text
     out: list[str] = []
@@ -219,8 +221,7 @@ def remove_emoji(text: str) -> str:
                                or (i + 1 < len(text) and is_emoji(text[i + 1]))):
             continue
         out.append(ch)
-    lines = [" ".join(line.split(" ")).strip(" ") for line in "".join(out).split("\n")]
-    return "\n".join(re.sub(" {2,}", " ", line) for line in lines)
+    return "".join(out)
 
 
 def _clusters(text: str) -> list[str]:

@@ -5,9 +5,11 @@ one backed by the real fonts; the normalize step uses character counts).
 
 Rules (BBC subtitle guidelines §3, §10; Netflix French/Arabic guides; see the reference file):
 - break only at spaces; NBSP (U+00A0) and NNBSP (U+202F) never break, so `danger ?` stays whole;
-- no line starts with `? ! : ; » )` or Arabic `؟ ، ؛`;
-- one line when it fits, else the fewest lines, balanced (the longest line as short as possible,
-  a lone word on a line avoided);
+- no line starts with `? ! : ; » ) , %` or Arabic `؟ ، ؛`, none ends with `« ( [`;
+- one line when it fits, else the fewest lines; among the ways to set them, the cheapest:
+  breaks after punctuation and before conjunctions/prepositions preferred, a line ending with
+  an article, a preposition or a pronoun avoided (captions.linebreaks, per language), lines
+  balanced, no lone short word on a line, no short line above a long one;
 - at most 2 lines (3 on a vertical frame), at most 68% of a 16:9 frame's width (90% for 4:3,
   1:1 and 9:16), all ink inside the safe area of the frame's shape.
 """
@@ -24,9 +26,15 @@ from dataclasses import dataclass
 from .bidi import CONTROLS
 from .errors import LayoutError
 from .fonts import script_of
+from .linebreaks import break_cost
 
 MAX_CHARS = 42
-NO_LINE_START = frozenset("?!:;»)؟،؛")
+NO_LINE_START = frozenset("?!:;»),%‰٪]›؟،؛")
+NO_LINE_END = frozenset("«([¿¡‹")
+# Shape costs of a set of lines, in units of a full line (break costs: captions.linebreaks).
+BALANCE = 1.0  # per line: distance from the mean width
+LONE_WORD = 0.5  # a line holding one short word (scaled down as the word gets wider)
+SHORT_THEN_LONG = 0.5  # a line narrower than the line below it
 _BREAK = re.compile(r"[ \t\r\n]+")  # NBSP and U+202F are deliberately absent
 
 # Safe area (x0, y0, x1, y1 as fractions) and widest line, per frame shape.
@@ -97,28 +105,31 @@ def wrap_offsets(text: str, *, max_chars: int | None = MAX_CHARS,
                  measure: Callable[[str], float] | None = None,
                  max_lines: int | None = None, cue: int | None = None,
                  measure_span: Callable[[int, int], float] | None = None,
-                 ) -> list[tuple[int, int]]:
+                 language: str | None = None) -> list[tuple[int, int]]:
     """The (start, end) offsets in `text` of each wrapped line (see `wrap_text`).
 
     `measure_span(start, end)` measures `text[start:end]` by offsets, for a caller whose
     widths depend on more than the characters (bold spans); it wins over `measure`.
+    A "\n" in `text` marks an author's line break: re-flowed like a space, but a slightly
+    better place to break (captions.linebreaks).
     """
     words = _words(text)
     if not words:
         return []
     n = len(words)
 
+    def piece(a: int, b: int) -> str:
+        return _BREAK.sub(" ", text[words[a][0]:words[b - 1][1]])
+
     @functools.cache
     def width(a: int, b: int) -> float:
         if measure_span is not None:
             return measure_span(words[a][0], words[b - 1][1])
-        piece = _BREAK.sub(" ", text[words[a][0]:words[b - 1][1]])
-        return measure(piece) if measure else float(visible_length(piece))
+        return measure(piece(a, b)) if measure else float(visible_length(piece(a, b)))
 
     @functools.cache
     def fits(a: int, b: int) -> bool:
-        piece = _BREAK.sub(" ", text[words[a][0]:words[b - 1][1]])
-        if max_chars is not None and visible_length(piece) > max_chars:
+        if max_chars is not None and visible_length(piece(a, b)) > max_chars:
             return False
         return max_width_px is None or width(a, b) <= max_width_px + 1e-6
 
@@ -131,36 +142,102 @@ def wrap_offsets(text: str, *, max_chars: int | None = MAX_CHARS,
             raise LayoutError(f"the word {word!r} is wider than a line ({limit}); shorten it "
                               "or add a space where it may break", cue=cue)
 
-    breakable = [k == 0 or not _starts_forbidden(text[words[k][0]:words[k][1]])
+    texts = [text[a:b] for a, b in words]
+    # breakable[k]: a line may start at word k (and the line before may end at word k - 1)
+    breakable = [k == 0 or not (_starts_forbidden(texts[k]) or _ends_forbidden(texts[k - 1]))
                  for k in range(n)]
-    # best[k][i]: the best way to set words[:i] on k lines, as (cost, breaks)
-    # cost = (widest line, lines holding a single word, sum of squared widths)
-    best: list[dict[int, tuple[tuple[float, int, float], tuple[int, ...]]]] = [{0: ((0, 0, 0), ())}]
-    limit = max_lines if max_lines is not None else n
-    for _ in range(limit):
-        row: dict[int, tuple[tuple[float, int, float], tuple[int, ...]]] = {}
-        for i, ((wide, singles, squares), breaks) in best[-1].items():
+    lines = _fewest_lines(n, breakable, fits, max_lines)
+    if lines is None:
+        limit = max_lines if max_lines is not None else n
+        raise LayoutError(f"the text does not fit on {limit} line(s) of "
+                          f"{f'{max_width_px:.0f} px' if max_width_px is not None else ''}"
+                          f"{' and ' if max_width_px is not None and max_chars else ''}"
+                          f"{f'{max_chars} characters' if max_chars else ''}: "
+                          "split the cue in two or shorten it", cue=cue)
+    costs = [0.0] + [break_cost(texts[k - 1], texts[k], language,
+                                authored="\n" in text[words[k - 1][1]:words[k][0]])
+                     for k in range(1, n)]
+    full = max_width_px if max_width_px is not None else (
+        float(max_chars) if max_chars is not None else width(0, n))
+    ends = _best_breaks(n, lines, breakable, fits, width, costs, full)
+    starts = (0, *ends[:-1])
+    return [(words[a][0], words[b - 1][1]) for a, b in zip(starts, ends, strict=True)]
+
+
+def _ends_forbidden(word: str) -> bool:
+    for ch in reversed(word):
+        if ch in CONTROLS or unicodedata.category(ch) == "Cf":
+            continue
+        return ch in NO_LINE_END
+    return False
+
+
+def _fewest_lines(n: int, breakable: list[bool], fits: Callable[[int, int], bool],
+                  max_lines: int | None) -> int | None:
+    """The fewest lines words[:n] can be set on (None when more than `max_lines` are needed)."""
+    reached = {0}
+    for lines in range(1, (max_lines if max_lines is not None else n) + 1):
+        following: set[int] = set()
+        for i in reached:
             for j in range(i + 1, n + 1):
-                if j < n and not breakable[j]:
-                    continue
                 if not fits(i, j):
                     break
-                w = width(i, j)
-                cost = (max(wide, w), singles + (j - i == 1 and n > 1), squares + w * w)
-                if j not in row or cost < row[j][0]:
-                    row[j] = (cost, (*breaks, j))
-        best.append(row)
-        if n in row:
-            ends = row[n][1]
-            starts = (0, *ends[:-1])
-            return [(words[a][0], words[b - 1][1]) for a, b in zip(starts, ends, strict=True)]
-        if not row:
+                if j == n or breakable[j]:
+                    following.add(j)
+        if n in following:
+            return lines
+        if not following:
+            return None
+        reached = following
+    return None
+
+
+def _best_breaks(n: int, lines: int, breakable: list[bool], fits: Callable[[int, int], bool],
+                 width: Callable[[int, int], float], costs: list[float],
+                 full: float) -> tuple[int, ...]:
+    """The line ends (word indices) of the cheapest way to set n words on exactly `lines` lines.
+
+    Cost = the break costs (captions.linebreaks) + for each line its distance from the mean
+    width + a lone word on a line + a line shorter than the next (short-then-long), widths in
+    units of a full line. Dynamic programming over (start, end) of the last line, since the
+    short-then-long term looks at two neighbouring lines.
+    """
+    mean = width(0, n) / lines
+    full = max(full, 1e-9)
+
+    def line_cost(i: int, j: int) -> float:
+        w = width(i, j)
+        cost = BALANCE * abs(w - mean) / full
+        if j - i == 1 and n > lines:
+            cost += LONE_WORD * max(0.0, 1 - w / full)
+        return cost
+
+    # layer[(i, j)]: cheapest (cost, ends) for words[:j] whose last line is words[i:j]
+    layer: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {}
+    for j in range(1, n + 1):
+        if not fits(0, j):
             break
-    raise LayoutError(f"the text does not fit on {limit} line(s) of "
-                      f"{f'{max_width_px:.0f} px' if max_width_px is not None else ''}"
-                      f"{' and ' if max_width_px is not None and max_chars else ''}"
-                      f"{f'{max_chars} characters' if max_chars else ''}: "
-                      "split the cue in two or shorten it", cue=cue)
+        if j == n or breakable[j]:
+            layer[(0, j)] = (line_cost(0, j), (j,))
+    for _ in range(lines - 1):
+        following: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {}
+        for (h, i), (cost, ends) in layer.items():
+            if i == n:
+                continue
+            above = width(h, i)
+            for j in range(i + 1, n + 1):
+                if not fits(i, j):
+                    break
+                if j < n and not breakable[j]:
+                    continue
+                below = width(i, j)
+                total = (cost + costs[i] + line_cost(i, j)
+                         + SHORT_THEN_LONG * max(0.0, below - above) / full)
+                candidate = (round(total, 9), (*ends, j))
+                if (i, j) not in following or candidate < following[(i, j)]:
+                    following[(i, j)] = candidate
+        layer = following
+    return min(value for (_, j), value in layer.items() if j == n)[1]
 
 
 def wrap_text(text: str, language: str, *, max_chars: int | None = MAX_CHARS,
@@ -169,15 +246,18 @@ def wrap_text(text: str, language: str, *, max_chars: int | None = MAX_CHARS,
               max_lines: int | None = None, cue: int | None = None) -> list[str]:
     """Break `text` into balanced lines at allowed points only.
 
-    Author line breaks are treated as spaces (the text is re-flowed). Without `measure`, widths
-    are visible character counts (the normalize step's mode). `max_lines=None` allows as many
-    lines as needed; otherwise a text that needs more raises LayoutError, as does a word wider
-    than a line. The break rules are the same for every `language` (the forbidden line starts
-    include the Arabic ones); it is part of the signature because callers must state it.
+    Author line breaks are re-flowed like spaces (a slightly preferred break point). Without
+    `measure`, widths are visible character counts (the normalize step's mode).
+    `max_lines=None` allows as many lines as needed; otherwise a text that needs more raises
+    LayoutError, as does a word wider than a line. The forbidden line starts and ends are the
+    same for every language; the preferred break points (after punctuation, before conjunctions
+    and prepositions, never after an article) use the word lists of `language`
+    (captions.linebreaks).
     """
     return [_BREAK.sub(" ", text[a:b])
             for a, b in wrap_offsets(text, max_chars=max_chars, max_width_px=max_width_px,
-                                     measure=measure, max_lines=max_lines, cue=cue)]
+                                     measure=measure, max_lines=max_lines, cue=cue,
+                                     language=language)]
 
 
 def centred_x(frame_w: int, axis: float) -> int:

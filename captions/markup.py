@@ -227,11 +227,15 @@ def _build_lines(pieces: list[tuple[str, _State]], *, syntax: str, allow_italic:
 
 
 def _tidy_line(spans: list[Span]) -> list[Span]:
-    """Collapse runs of spaces (also across spans), trim the line, merge equal styles."""
+    """Collapse runs of spaces (also across spans), trim the line, merge equal styles.
+
+    A run of spaces holding a no-break space becomes that one no-break space (`<3 &nbsp;fin`
+    shows one space, which still does not break)."""
     out: list[Span] = []
     previous_space = True  # so leading spaces are dropped
     for span in spans:
-        text = re.sub(r"[ \t]+", " ", span.text)
+        text = re.sub(r"[ \t]*([\u00a0\u202f])[ \t\u00a0\u202f]*", r"\1", span.text)
+        text = re.sub(r"[ \t]+", " ", text)
         if previous_space:
             text = text.lstrip(" \t")
         if not text:

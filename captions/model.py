@@ -63,14 +63,19 @@ class Finding:
     def is_error(self) -> bool:
         return self.severity == "error"
 
-    def __str__(self) -> str:
-        """`file:line: cue N: severity: message`, leaving out what is unknown."""
+    @property
+    def where(self) -> str:
+        """`file:line: cue N: `, leaving out what is unknown (empty when nothing is known)."""
         where = ""
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
         if self.cue is not None:
             where += f"cue {self.cue}: "
-        return f"{where}{self.severity}: {self.message}"
+        return where
+
+    def __str__(self) -> str:
+        """`file:line: cue N: severity: message`, leaving out what is unknown."""
+        return f"{self.where}{self.severity}: {self.message}"
 
     def as_dict(self) -> dict[str, object]:
         return {"severity": self.severity, "code": self.code, "message": self.message,

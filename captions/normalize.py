@@ -11,9 +11,10 @@ Rules (documented for the officers):
   (the checker reports them).
 - Markup reduced to what SRT carries: `<i>`, `<b>`, `<font color="#rrggbb">`, and `{\\an8}` for
   a cue at the top (the SRT convention YouTube understands).
-- Lines re-wrapped by `captions.layout.wrap_offsets` (42 characters, balanced, legal breaks
-  only); dialogue cues whose lines all start with a dash keep their lines. A word longer than
-  a line gets a line of its own rather than being cut.
+- Lines re-wrapped by `captions.layout.wrap_offsets` (42 characters, legal breaks only, after
+  punctuation and before conjunctions rather than after an article, balanced); dialogue cues
+  whose lines all start with a dash keep their lines. A word longer than a line gets a line of
+  its own rather than being cut.
 - French: the space before `? ! ;` becomes U+202F (narrow no-break space), before `:` and `»`
   and after `«` U+00A0, so no player breaks a line there.
 - Emoji were already removed when the file was read (and reported by the checker).
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from captions.errors import LayoutError, SubtitleCheckError
 from captions.model import Cue, Span, Track
-from captions.reading import clock
+from captions.reading import LEFT_OUT, clock
 
 CHAIN_MAX_GAP_MS = 500
 MAX_CHARS = 42
@@ -54,7 +55,8 @@ def normalize_track(track: Track, *, fps: float = 25.0, max_chars: int = MAX_CHA
     """
     for finding in track.findings:
         if finding.code == "unparsable-timing":
-            raise SubtitleCheckError(f"{finding.message} before normalizing",
+            reason = finding.message.removesuffix(f"; {LEFT_OUT}")
+            raise SubtitleCheckError(f"{reason}; fix it before normalizing",
                                      path=finding.path, line=finding.line, cue=finding.cue)
     timed: list[_Timed] = []
     for cue in track.cues:
@@ -103,15 +105,15 @@ def _rewrap(lines: list[list[Span]], language: str, max_chars: int) -> list[str]
 
     chars: list[tuple[str, Span]] = []  # one entry per character, with its span's style
     for n, line in enumerate(lines):
-        if n:
-            chars.append((" ", line[0] if line else Span("")))
+        if n:  # the author's break: re-flowed like a space, a slightly preferred break point
+            chars.append(("\n", line[0] if line else Span("")))
         chars.extend((ch, span) for span in line for ch in span.text)
     text = "".join(ch for ch, _ in chars)
     try:
-        offsets = wrap_offsets(text, max_chars=max_chars)
+        offsets = wrap_offsets(text, max_chars=max_chars, language=language)
     except LayoutError:  # a word longer than a line: it gets a line of its own, uncut
         longest = max(visible_length(word) for word in text.split())
-        offsets = wrap_offsets(text, max_chars=max(max_chars, longest))
+        offsets = wrap_offsets(text, max_chars=max(max_chars, longest), language=language)
     return [_to_srt(_spans(chars[a:b])) for a, b in offsets]
 
 

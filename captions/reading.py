@@ -38,6 +38,7 @@ from captions.markup import Markup, parse_markup
 from captions.model import Cue, Finding, Track
 
 FORMATS = ("srt", "vtt", "ass", "ssa")
+LEFT_OUT = "fix it, this cue is left out until then"  # ends every unparsable-timing message
 NO_ITALIC_LANGUAGES = frozenset({"ar", "zgh"})
 
 _TS = r"(-?)(?:(\d+):)?(\d+):(\d+)[,.](\d+)"
@@ -333,8 +334,7 @@ class _Scanner:
         if isinstance(timing, str):
             self.warn("unparsable-timing",
                       f"unparsable timing line {self.lines[timing_at].strip()!r} ({timing}); "
-                      "fix it, this cue is left out until then", line_no, self.ordinal,
-                      severity="error")
+                      + LEFT_OUT, line_no, self.ordinal, severity="error")
             self.discarding = True
             return
         if timing.short_ms:
@@ -412,8 +412,8 @@ def _parse_ass(lines: list[str], fmt: str, path: Path | None,
             if not comment:
                 findings.append(Finding(
                     "error", "unparsable-timing",
-                    f"unparsable time {bad[0]!r} (expected H:MM:SS.cc); fix it, this cue is "
-                    "left out until then", path, number, ordinal))
+                    f"unparsable time {bad[0]!r} (expected H:MM:SS.cc); {LEFT_OUT}", path,
+                    number, ordinal))
             continue
         events.append((number, comment, ordinal))
     try:

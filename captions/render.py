@@ -4,8 +4,9 @@ Preview, contact sheet and burn all use `render_overlays` (each cue rendered onc
 the images where it says, so what an officer checks is what gets published.
 
 How a cue becomes pixels:
-1. emoji are removed, the text is wrapped (author breaks kept when they fit, else re-flowed)
-   at a size from the frame height, shrunk down to the style's floor when a word is too wide;
+1. emoji are removed, the text is wrapped (author breaks kept when they fit, else re-flowed;
+   at most 42 characters and the frame shape's width a line, captions.layout) at a size from
+   the frame height, shrunk down to the style's floor when a word is too wide;
 2. each line is cut into runs by style, covering font and bidi level; runs are put in visual
    order (paragraph direction from the language), each shaped by raqm with its direction;
 3. ink is drawn as 8-bit masks on a canvas sized from the fonts' ink boxes plus a margin, the
@@ -15,6 +16,7 @@ How a cue becomes pixels:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -22,11 +24,23 @@ from dataclasses import dataclass
 from . import bidi
 from .errors import CaptionsError, LayoutError
 from .fonts import ensure_raqm, face, pil_font, remove_emoji, script_of, split_runs
-from .layout import NO_LINE_START, Geometry, block_y, centred_x, geometry, is_rtl, wrap_offsets
+from .layout import (
+    MAX_CHARS,
+    NO_LINE_END,
+    NO_LINE_START,
+    Geometry,
+    block_y,
+    centred_x,
+    geometry,
+    is_rtl,
+    visible_length,
+    wrap_offsets,
+)
 from .model import Cue, Span, Track
 from .style import Style
 
 SHRINK_STEP = 0.05
+TRACK_GAP = 0.3  # space between stacked tracks, in Latin lines
 _CharStyle = tuple[bool, bool, "tuple[int, int, int] | None"]  # bold, italic, colour
 
 
@@ -72,9 +86,11 @@ def _flatten(cue: Cue) -> tuple[list[str], list[list[Span]]]:
     for line in cue.lines:
         text, owner = "", []
         for span in line:
-            cleaned = remove_emoji(span.text).replace("\n", " ")
-            text += cleaned
-            owner += [span] * len(cleaned)
+            for ch in remove_emoji(span.text).replace("\n", " "):
+                if ch == " " and text.endswith(" "):
+                    continue  # the spaces around a removed emoji, also across spans
+                text += ch
+                owner.append(span)
         lead = len(text) - len(text.lstrip())
         text_stripped = text.strip()
         if text_stripped:
@@ -174,7 +190,8 @@ def _wrap(cue: Cue, language: str, style: Style, geo: Geometry):
     if not author_lines:
         return None, []
     size0 = base_size(style, geo.width, geo.height)
-    flat = " ".join(author_lines)
+    authored_flat = "\n".join(author_lines)  # author breaks: preferred when re-flowing
+    flat = authored_flat.replace("\n", " ")
     flat_styles: list[tuple[bool, bool, tuple | None]] = []  # the joining space: style before
     for i, spans in enumerate(author_spans):
         if i:
@@ -186,20 +203,25 @@ def _wrap(cue: Cue, language: str, style: Style, geo: Geometry):
         factors.append(factor)
         factor = round(factor - SHRINK_STEP, 4)
     factors.append(style.floor)
+    # 42 characters a line (Netflix), unless one word alone is longer: it cannot be cut
+    max_chars = max(MAX_CHARS, *(visible_length(word) for word in flat.split()))
+    authored = [(line, _char_styles(spans)) for line, spans in
+                zip(author_lines, author_spans, strict=True)]
+    authored_ok = (len(authored) <= geo.max_lines
+                   and all(visible_length(t) <= max_chars for t, _ in authored)
+                   and not any(bidi.strip_controls(t)[:1] in NO_LINE_START
+                               for t, _ in authored[1:])
+                   and not any(bidi.strip_controls(t)[-1:] in NO_LINE_END
+                               for t, _ in authored[:-1]))
     error: LayoutError | None = None
     for factor in factors:
         setter = _Typesetter(language, style, size0 * factor)
         limit = geo.max_width - 2 * _side(style, setter.size)
-        authored = [(line, _char_styles(spans)) for line, spans in
-                    zip(author_lines, author_spans, strict=True)]
-        if (len(authored) <= geo.max_lines
-                and all(setter.width(t, s) <= limit for t, s in authored)
-                and not any(bidi.strip_controls(t)[:1] in NO_LINE_START
-                            for t, _ in authored[1:])):
+        if authored_ok and all(setter.width(t, s) <= limit for t, s in authored):
             return setter, authored
         try:
-            offsets = wrap_offsets(flat, max_chars=None, max_width_px=limit,
-                                   max_lines=geo.max_lines, cue=cue.index,
+            offsets = wrap_offsets(authored_flat, max_chars=max_chars, max_width_px=limit,
+                                   max_lines=geo.max_lines, cue=cue.index, language=language,
                                    measure_span=functools.partial(_span_width, setter, flat,
                                                                   flat_styles))
         except LayoutError as exc:
@@ -321,6 +343,21 @@ def _draw(lines, setter: _Typesetter, style: Style):
     return image.crop(bbox), ox - bbox[0]
 
 
+def layout_cue(cue: Cue, language: str, frame_w: int, frame_h: int,
+               style: Style) -> tuple[tuple[str, ...], float]:
+    """The lines a cue will be drawn on and its Latin font size, without drawing it.
+
+    Raises LayoutError (a word too wide even at the style's floor size, too many lines) or
+    FontCoverageError exactly as `render_cue` would; the checker uses it to report before a
+    burn what the burn would refuse.
+    """
+    ensure_raqm()
+    setter, lines = _wrap(cue, language, style, geometry(frame_w, frame_h))
+    if not lines:
+        return (), 0.0
+    return tuple(text for text, _ in lines), setter.size
+
+
 def render_cue(cue: Cue, language: str, frame_w: int, frame_h: int, style: Style, *,
                slot: int = 0, reserved: int | None = None) -> RenderedCue | None:
     """Render one cue for a frame of this size; None when the cue has nothing to draw.
@@ -340,55 +377,88 @@ def render_cue(cue: Cue, language: str, frame_w: int, frame_h: int, style: Style
         return None
     if reserved is None:
         ascent, descent = _latin_line(base_size(style, frame_w, frame_h))
-        reserved = slot * math.ceil(geo.max_lines * (ascent + descent) + _gap(geo))
+        reserved = slot * math.ceil(geo.max_lines * (ascent + descent) + _gap(geo, style))
     x = centred_x(frame_w, axis)
     y = block_y(geo, 0, image.height, top=cue.top, reserved=reserved)
     sx0, sy0, sx1, sy1 = geo.safe
     if image.width > sx1 - sx0 or y < sy0 or y + image.height > sy1:
         raise LayoutError("the cue does not fit inside the safe area of a "
                           f"{frame_w}x{frame_h} frame"
-                          + (" above the other track's cues" if reserved else "")
+                          + (" beside the cues showing with it" if reserved else "")
                           + ": shorten it or split it in two", cue=cue.index)
     x = min(max(x, sx0), sx1 - image.width)
     return RenderedCue(image, x, y, tuple(text for text, _ in lines), setter.size)
 
 
-def _gap(geo: Geometry) -> int:
-    """Space between two stacked tracks: 1% of the frame height."""
-    return math.ceil(0.01 * geo.height)
+def _gap(geo: Geometry, style: Style) -> int:
+    """Space between two stacked tracks: 30% of a Latin line, so that two languages read as
+    two subtitles, not as one block of four lines (about 2% of a 16:9 frame's height)."""
+    return math.ceil(TRACK_GAP * style.line_fraction(geo.width, geo.height) * geo.height)
 
 
 def render_overlays(tracks: list[Track], frame_w: int, frame_h: int,
                     style: Style) -> list[Overlay]:
-    """Every non-empty cue of every track rendered once, placed so tracks never overlap.
+    """Every non-empty cue of every track rendered once, placed so that no two overlap.
 
     Track 0 sits at the edge (bottom, or top for `{\\an8}` cues); each later track stacks
-    inward past the tallest cue of the tracks before it on the same edge, so its position
-    does not jump from cue to cue. Errors name the track's file, the cue's line and number.
+    inward past the tallest stack of the tracks before it on the same edge, so its position
+    does not jump from cue to cue. Inside a track, a cue that starts while another is still
+    showing (an overlap the checker warns about) is stacked inward past it, as libass does,
+    rather than drawn over it. A cue that would cover the style's `text_region` goes to the
+    other edge. Errors name the track's file, the cue's line and number.
     """
     geo = geometry(frame_w, frame_h)
+    gap = _gap(geo, style)
     overlays: list[Overlay] = []
     taken = {False: 0, True: 0}  # edge (top?) → pixels used by earlier tracks
+
+    def place(track_index: int, track: Track, placed: list, cue: Cue, edge: bool):
+        """Render `cue` at `edge` (top?), past the cues of its track showing with it there."""
+        offset = max((at + o.image.height + gap for o, top, at in placed
+                      if top == edge and o.start_ms < cue.end and cue.start < o.end_ms),
+                     default=0)
+        moved = cue if edge == cue.top else dataclasses.replace(cue, top=edge)
+        try:
+            return render_cue(moved, track.language, frame_w, frame_h, style,
+                              slot=track_index, reserved=taken[edge] + offset), offset
+        except CaptionsError as exc:
+            if exc.path is not None or track.path is None:
+                raise
+            raise type(exc)(exc.detail, path=track.path, line=cue.source_line,
+                            cue=cue.index) from exc
+
     for track_index, track in enumerate(tracks):
-        tallest = {False: 0, True: 0}
-        for cue in track.cues:
-            try:
-                rendered = render_cue(cue, track.language, frame_w, frame_h, style,
-                                      slot=track_index, reserved=taken[cue.top])
-            except CaptionsError as exc:
-                if exc.path is not None or track.path is None:
-                    raise
-                raise type(exc)(exc.detail, path=track.path, line=cue.source_line,
-                                cue=cue.index) from exc
+        extent = {False: 0, True: 0}  # pixels this track uses on each edge
+        placed: list[tuple[Overlay, bool, int]] = []  # overlay, top?, offset inside the track
+        for cue in sorted(track.cues, key=lambda c: (c.start, c.index)):
+            edge = cue.top
+            rendered, offset = place(track_index, track, placed, cue, edge)
             if rendered is None:
                 continue
-            tallest[cue.top] = max(tallest[cue.top], rendered.image.height)
-            overlays.append(Overlay(rendered.image, rendered.x, rendered.y, cue.start,
-                                    cue.end, cue.index, track_index))
+            if _covers_region(rendered, style, frame_h):  # on-screen text there: other edge
+                edge = not edge
+                rendered, offset = place(track_index, track, placed, cue, edge)
+                if _covers_region(rendered, style, frame_h):
+                    raise LayoutError("the cue covers the style's text_region at the top and at "
+                                      "the bottom of the frame: shorten it or narrow the region",
+                                      path=track.path, line=cue.source_line, cue=cue.index)
+            overlay = Overlay(rendered.image, rendered.x, rendered.y, cue.start, cue.end,
+                              cue.index, track_index)
+            placed.append((overlay, edge, offset))
+            extent[edge] = max(extent[edge], offset + rendered.image.height)
+            overlays.append(overlay)
         for edge in (False, True):
-            if tallest[edge]:
-                taken[edge] += tallest[edge] + _gap(geo)
+            if extent[edge]:
+                taken[edge] += extent[edge] + gap
     return overlays
+
+
+def _covers_region(rendered: RenderedCue, style: Style, frame_h: int) -> bool:
+    """True when the cue's ink rows meet the style's declared text region."""
+    if style.text_region is None:
+        return False
+    top, bottom = (round(f * frame_h) for f in style.text_region)
+    return rendered.y < bottom and top < rendered.y + rendered.image.height
 
 
 def composite(frame, overlays: list[Overlay], t_ms: int):

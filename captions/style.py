@@ -3,7 +3,8 @@
 Defaults follow the BBC subtitle guidelines (§8, §9): white text, a Latin line 7.5% of the
 height of a landscape or square frame (4.2% of a vertical one), an outline of 8% of the em
 (at least 6%) or one box per line at 75% opacity (at least 60%) with 0.5 em of padding left
-and right and no gap between the boxes of a cue.
+and right and no gap between the boxes of a cue. A declared text region (on-screen text in the
+source) sends the cues that would cover it to the other edge (BBC §10).
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ class Style:
     font: Path | None = None  # a user font, tried first
     arabic: str = "arabic"  # arabic (Noto Sans Arabic) | naskh (Noto Naskh Arabic)
     bold: bool = False
+    # A band of the frame (top, bottom as fractions of its height) holding on-screen text
+    # (a lower third, a caption burned in the source): cues move to the other edge rather
+    # than cover it. Written text_region=0.8-1 (or 80%-100%).
+    text_region: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -78,6 +83,11 @@ class Style:
             raise StyleError(f"floor={self.floor:g} must be from 0.3 to 1 (fraction of the size)")
         if self.arabic not in ("arabic", "naskh"):
             raise StyleError(f"arabic={self.arabic!r} is unknown: use arabic or naskh")
+        if self.text_region is not None:
+            top, bottom = self.text_region
+            if not 0 <= top < bottom <= 1:
+                raise StyleError(f"text_region={top:g}-{bottom:g} must be two fractions of the "
+                                 "frame height, top first, e.g. text_region=0.8-1")
         if self.font is not None and not Path(self.font).is_file():
             raise StyleError(f"font file {self.font} does not exist: give the path of a .ttf/.otf")
 
@@ -130,6 +140,12 @@ def _convert(key: str, raw: str) -> object:
             return float(raw.rstrip("%")) / 100 if raw.endswith("%") else float(raw)
         if key == "font":
             return Path(raw).expanduser()
+        if key == "text_region":
+            top, sep, bottom = raw.partition("-")
+            if not sep:
+                raise ValueError(raw)
+            return tuple(float(v.strip().rstrip("%")) / (100 if v.strip().endswith("%") else 1)
+                         for v in (top, bottom))
         if key == "bold":
             if raw.lower() not in ("true", "false", "yes", "no", "1", "0"):
                 raise ValueError(raw)

@@ -191,6 +191,13 @@ def preflight(capsule: Capsule, *, default_style: str = "outline") -> Checked:
     except CaptionsError as exc:
         problems.append(_at(capsule, "video.source", str(exc)))
 
+    style_text = capsule.style or default_style
+    style = None
+    try:
+        style = Style.parse(style_text)
+    except CaptionsError as exc:
+        problems.append(_at(capsule, "burn.style", str(exc)))
+
     tracks: dict[str, Any] = {}
     for lang, spec in capsule.subtitles.items():
         try:
@@ -199,18 +206,12 @@ def preflight(capsule: Capsule, *, default_style: str = "outline") -> Checked:
             problems.append(str(exc))
             continue
         tracks[lang] = track
-        for finding in check_track(track, video=info):
+        burned = lang in capsule.burn and style is not None
+        for finding in check_track(track, video=info, style=style if burned else None):
             if finding.severity == "error":
                 problems.append(_finding_line(finding))
             else:
                 warnings.append(_finding_line(finding, severity=False))
-
-    style_text = capsule.style or default_style
-    style = None
-    try:
-        style = Style.parse(style_text)
-    except CaptionsError as exc:
-        problems.append(_at(capsule, "burn.style", str(exc)))
 
     metadata = VideoMetadata.from_mapping(capsule.metadata)
     for violation in metadata.validate():

@@ -11,6 +11,27 @@ from publish.exitcodes import ExitCode
 
 _LANG_HELP = "Language of the subtitles (fr, ar, zgh, en); default: from the file name or text."
 _ENCODING_HELP = "Text encoding when the file is not UTF-8 (e.g. cp1256 for old Arabic files)."
+STYLE_HELP = "outline or box, then key=value overrides (default: setting subtitle_style)."
+
+
+def resolve_style(app, spec: str | None):
+    """The Style from --style, else from the subtitle_style setting; a bad one is an error
+    naming where it was written (the flag, or the settings file and line)."""
+    from captions.style import Style, StyleError
+    from publish.errors import InvalidInput
+
+    if spec:
+        where = "--style"
+    else:
+        value = app.settings.values["subtitle_style"]
+        spec, origin = value.value, value.origin
+        kind, _, rest = origin.partition(":")
+        where = {"file": f"{rest}: subtitle_style", "env": rest,
+                 "flag": rest}.get(kind, "subtitle_style")
+    try:
+        return Style.parse(spec)
+    except StyleError as exc:
+        raise InvalidInput(f"{where}: {exc.detail}") from None
 
 
 @click.group()
@@ -33,13 +54,17 @@ def captions() -> None:
 @click.option("--max-cps", type=click.FloatRange(min=1), metavar="N",
               help="Reading-speed limit in characters per second "
                    "(default: 17 for fr, en and zgh, 20 for ar).")
+@click.option("--style", "style_spec", metavar="STYLE", help=STYLE_HELP + " Its font counts "
+              "for coverage; with --video, every cue is laid out as the burn will draw it.")
 @click.option("--json", "json_mode", is_flag=True, help="Print every finding as one JSON document.")
 @click.pass_context
 def check(ctx: click.Context, files: tuple[Path, ...], video: Path | None, language: str | None,
-          encoding: str | None, max_cps: float | None, json_mode: bool) -> None:
+          encoding: str | None, max_cps: float | None, style_spec: str | None,
+          json_mode: bool) -> None:
     """Report timing, text and font problems of subtitle files, with file, line and cue.
 
     Errors (the output would be wrong) exit with code 3; warnings are style advice.
+    With --video, a cue that cannot fit the frame (a word too wide even shrunk) is an error.
 
     \b
     Example:
@@ -49,8 +74,9 @@ def check(ctx: click.Context, files: tuple[Path, ...], video: Path | None, langu
     from captions.checking import Limits, check_files
 
     limits = Limits() if max_cps is None else Limits(cps={}, default_cps=max_cps)
+    style = resolve_style(ctx.obj, style_spec)
     reports = check_files(files, video=video, language=language, encoding=encoding,
-                          limits=limits)
+                          limits=limits, style=style)
     errors = sum(f.is_error for r in reports for f in r.findings)
     warnings = sum(not f.is_error for r in reports for f in r.findings)
     if json_mode:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from publish.cli import App
+from publish.commands.captions import STYLE_HELP, resolve_style
 
 
 def _time(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -35,8 +36,7 @@ def _time(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
               help="Show the midpoint of cue N of the first --subs file.")
 @click.option("--sheet", is_flag=True, help="Contact sheet: every cue at its midpoint, in a grid.")
 @click.option("--columns", type=click.IntRange(1, 12), help="Tiles per row of the sheet.")
-@click.option("--style", "style_spec", metavar="STYLE",
-              help="outline or box, then key=value overrides (default: setting subtitle_style).")
+@click.option("--style", "style_spec", metavar="STYLE", help=STYLE_HELP)
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="PNG file to write.")
 @click.option("--json", "json_mode", is_flag=True, help="Print the result as JSON.")
@@ -57,17 +57,19 @@ def preview(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...
     """
     from captions.preview import contact_sheet, preview_frame, save_png
     from captions.reading import read_track
-    from captions.style import Style
-    from publish.output import emit_json, info
+    from publish.output import emit_json, info, warn
 
     chosen = sum(x is not None and x is not False for x in (at_ms, cue, sheet or None))
     if chosen != 1:
         raise click.UsageError("give exactly one of --at TIME, --cue N or --sheet")
     if len(langs) > len(subs):
         raise click.UsageError(f"{len(langs)} --lang for {len(subs)} --subs: give one per file")
-    style = Style.parse(style_spec or app.settings.subtitle_style)
+    style = resolve_style(app, style_spec)
     tracks = [read_track(path, encoding=encoding, language=langs[i] if i < len(langs) else None)
               for i, path in enumerate(subs)]
+    for finding in (f for track in tracks for f in track.findings if f.is_error):
+        if not app.quiet:  # a cue the reader had to leave out is missing from the picture
+            warn(f"{finding.where}{finding.message} (see capsule captions check)")
     if sheet:
         with app.progress("rendering tiles", json_mode=json_mode, unit="tiles") as bar:
             image, tiles, cues = contact_sheet(video, tracks, style, columns=columns,

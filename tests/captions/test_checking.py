@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from captions.checking import Limits, VideoFacts, check_files, check_track, count_characters
+from captions.layout import geometry
 from captions.model import Cue, Span, Track
 from captions.reading import track_from_text
+from captions.style import Style
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
 def nothing_uncovered(text: str, language: str) -> set[str]:
@@ -139,8 +145,26 @@ def test_uncovered_characters_use_the_bundled_fonts():
     t = track((0, 3000, "Caractère 漢 inconnu"))
     result = check_track(t)
     assert [(f.severity, f.code) for f in result] == [("error", "uncovered-character")]
-    assert result[0].message == ("no bundled font has '漢' U+6F22: replace the character or "
-                                 "add a font in the style")
+    assert result[0].message == ("no bundled font can draw '漢' (U+6F22); remove it or add a "
+                                 "font that has it to the style (font=PATH)")
+
+
+@pytest.mark.skipif(not DEJAVU.exists(), reason="DejaVu Sans is not installed")
+def test_a_user_font_in_the_style_covers_characters():
+    t = track((0, 3000, "Pour toujours ∞"))
+    assert [f.code for f in check_track(t)] == ["uncovered-character"]
+    assert check_track(t, style=Style(font=DEJAVU)) == []
+
+
+def test_with_a_video_and_a_style_every_cue_is_laid_out_for_the_frame():
+    small = VideoFacts(duration_ms=10_000, width=320, height=180)
+    t = track((0, 3000, "m" * 40), (4000, 7000, "Un mot court"))
+    assert found(t, video=small) == []  # no style: no layout check
+    result = check_track(t, video=small, style=Style(), uncovered=nothing_uncovered)
+    assert [(f.severity, f.code, f.cue) for f in result] == [("error", "does-not-fit", 1)]
+    assert result[0].message == (
+        f"the word '{'m' * 40}' is wider than a line ({geometry(320, 180).max_width - 2} px); "
+        "shorten it or add a space where it may break (even at 80% of the normal size)")
 
 
 def test_findings_of_reading_come_first_in_line_order():

@@ -149,6 +149,17 @@ def test_no_tofu_in_the_corpus(language, text):
 
 
 def test_emoji_are_removed_with_their_joiners():
-    assert remove_emoji("Attention 👩🏽\u200d⚕️ ✅ fin") == "Attention fin"
+    assert remove_emoji("Attention 👩🏽\u200d⚕️ ✅ fin") == "Attention   fin"  # spaces: the caller's
     assert remove_emoji("Sans emoji  ici") == "Sans emoji  ici"
     assert remove_emoji("🎵") == ""
+    assert remove_emoji("لا\u200dنعم") == "لا\u200dنعم"  # a ZWJ between letters is kept
+
+
+def test_every_bundled_face_is_there_with_its_licence():
+    licence = (fonts.FONT_DIR / "LICENSE-OFL.txt").read_text(encoding="utf-8")
+    assert "SIL OPEN FONT LICENSE" in licence.upper()
+    for key, name in fonts.FILES.items():
+        assert (fonts.FONT_DIR / name).is_file(), name
+        assert face(key).coverage  # a real font with a cmap
+    # the scripts the capsules are written in, regular, bold and italic Latin
+    assert {"latin", "latin-bold", "latin-italic", "arabic", "tifinagh"} <= set(fonts.FILES)

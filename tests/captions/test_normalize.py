@@ -69,8 +69,8 @@ def test_rewrap_keeps_styles_across_the_new_break():
     source = ("1\n00:00:01,000 --> 00:00:06,000\n<i>Ensemble contre la traite\ndes êtres "
               "humains,</i> <font color=#00ffff><b>agissons</b> maintenant</font>\n")
     assert normalize(source).split("\n")[2:4] == [
-        "<i>Ensemble contre la traite des</i>",
-        "<i>êtres humains,</i> <font color=\"#00ffff\"><b>agissons</b> maintenant</font>"]
+        "<i>Ensemble contre la traite</i>",
+        "<i>des êtres humains,</i> <font color=\"#00ffff\"><b>agissons</b> maintenant</font>"]
 
 
 def test_text_that_would_read_as_markup_is_escaped():

@@ -137,3 +137,20 @@ def test_save_png_is_atomic_and_leaves_no_temp(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
     with pytest.raises(PreviewError, match="cannot write there"):
         save_png(image, tmp_path / "missing" / "a.png")
+
+
+def test_each_tile_is_the_burned_frame_at_the_cue_midpoint_with_a_label(clip):
+    from captions.render import composite
+
+    sheet, tiles, _ = contact_sheet(clip, [FR], Style(), columns=3, tile_width=160)
+    assert tiles == 3
+    overlays = render_overlays([FR], 320, 180, Style())
+    a = np.asarray(sheet, dtype=np.int16)
+    for i, cue in enumerate(FR.cues):
+        middle = (cue.start + cue.end) // 2
+        expected = composite(extract_frame(clip, middle), overlays, middle).resize(
+            (160, 90), Image.Resampling.LANCZOS)
+        x = 8 + i * 168
+        assert np.array_equal(a[8:98, x:x + 160], np.asarray(expected, dtype=np.int16))
+        label = a[98:126, x:x + 160]
+        assert (label > 200).any()  # "#N  start – end" is written under the tile

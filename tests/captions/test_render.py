@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from captions import fonts
 from captions.errors import LayoutError
 from captions.fonts import face, pil_font, split_runs
-from captions.layout import NO_LINE_START, geometry
+from captions.layout import NO_LINE_START, geometry, visible_length
 from captions.model import Cue, Span, Track
 from captions.render import base_size, composite, render_cue, render_overlays
 from captions.style import Style, StyleError
@@ -90,6 +91,7 @@ def test_ink_inside_safe_area_width_and_line_limits(size, kind, language, text):
     assert x1 - x0 <= limit * w
     assert 1 <= len(rendered.lines) <= (3 if h > w * 1.25 else 2)
     assert all(line[0] not in NO_LINE_START for line in rendered.lines)
+    assert all(visible_length(line) <= 42 for line in rendered.lines)
     assert " ".join(rendered.lines).split() == text.split()  # no word broken or lost
     # the image is cropped to its ink: nothing transparent around it
     assert rendered.image.getchannel("A").getbbox() == (0, 0, *rendered.image.size)
@@ -403,6 +405,12 @@ def test_emoji_are_removed_before_rendering():
     with_emoji = render_cue(make_cue("Attention ✅"), "fr", 320, 180, Style())
     without = render_cue(make_cue("Attention"), "fr", 320, 180, Style())
     assert with_emoji.image.tobytes() == without.image.tobytes()
+    # across styled spans (a cue built in code, e.g. a thumbnail title): words stay apart
+    spans = Cue(1, 0, 1000, [[Span("Merci ✅ "), Span("à vous", bold=True)]])
+    plain = Cue(1, 0, 1000, [[Span("Merci "), Span("à vous", bold=True)]])
+    got = render_cue(spans, "fr", 640, 360, Style())
+    assert got.lines == ("Merci à vous",)
+    assert got.image.tobytes() == render_cue(plain, "fr", 640, 360, Style()).image.tobytes()
 
 
 def test_rendering_is_deterministic():
@@ -421,3 +429,78 @@ def test_composite_shows_a_cue_only_while_start_le_t_lt_end():
     assert composite(frame, [overlay], 999).tobytes() == frame.tobytes()
     assert composite(frame, [overlay], 1000).tobytes() != frame.tobytes()
     assert composite(frame, [overlay], 2000).tobytes() == frame.tobytes()
+
+
+def test_overlapping_cues_of_one_track_stack_instead_of_overprinting():
+    """Corpus 9 / checklist 9: both overlapping cues stay readable (as libass stacks them)."""
+    geo = geometry(640, 360)
+    gap = math.ceil(0.3 * 0.075 * 360)  # 30% of a Latin line between stacked blocks
+    fr = Track(None, "fr", [make_cue("Un", 1, 0, 5000), make_cue("Deux", 2, 3000, 6000),
+                            make_cue("Trois", 3, 6000, 7000)])
+    ar = Track(None, "ar", [make_cue("مرحبا", 1, 0, 7000)])
+    overlays = render_overlays([fr, ar], 640, 360, Style())
+    by = {(o.track_index, o.cue_index): o for o in overlays}
+    first, second, third, arabic = by[0, 1], by[0, 2], by[0, 3], by[1, 1]
+    assert first.y + first.image.height == geo.safe[3] == third.y + third.image.height
+    assert second.y + second.image.height + gap <= first.y  # above cue 1, not over it
+    # the next track clears the whole stack, with the same gap
+    assert arabic.y + arabic.image.height + gap <= second.y
+
+
+def test_read_markup_never_reaches_pixels():
+    """Checklist 3: tags, override blocks and entities are parsed, never drawn."""
+    from captions.reading import track_from_text
+
+    source = ("1\n00:00:01,000 --> 00:00:03,000\n"
+              "{\\an8}<b></b>A &amp; B &lt;3 <font color=\"nope\">fin</font>\n")
+    read = track_from_text(source, "srt", language="fr").cues[0]
+    plain = make_cue("A & B <3 fin", top=True)
+    got = render_cue(read, "fr", 640, 360, Style())
+    expected = render_cue(plain, "fr", 640, 360, Style())
+    assert got.image.tobytes() == expected.image.tobytes()
+    assert (got.x, got.y) == (expected.x, geometry(640, 360).safe[1])  # {\an8}: at the top
+
+
+def test_at_most_42_characters_a_line_even_when_narrow_letters_would_fit():
+    text = "il lit ici, il lit ici, il lit ici, il lit ici"  # 46 characters, 1/3 of 1080p wide
+    rendered = render_cue(make_cue(text), "fr", 1920, 1080, Style())
+    assert rendered.lines == ("il lit ici, il lit ici,", "il lit ici, il lit ici")
+    assert rendered.image.width < 0.3 * 1920  # the width alone would have allowed one line
+    # an author's line of 46 characters is re-flowed too; one long word keeps its own line
+    word = "www." + "il" * 22 + ".ma"
+    assert render_cue(make_cue(f"Voir {word}"), "fr", 1920, 1080, Style()).lines == (
+        "Voir", word)
+
+
+def test_latin_acronym_and_digits_keep_their_order_inside_arabic():
+    cue = Cue(1, 0, 1000, [[Span("تقرير "), Span("O", color=RED), Span("NUD"),
+                            Span("C", color=GREEN), Span(" سنة "), Span("2", color=BLUE),
+                            Span("02"), Span("4", color=YELLOW)]])
+    image = render_cue(cue, "ar", 640, 360, Style()).image
+    assert colour_xs(image, RED).max() < colour_xs(image, GREEN).min()  # O before C
+    assert colour_xs(image, BLUE).max() < colour_xs(image, YELLOW).min()  # 2 before 4
+    assert colour_xs(image, YELLOW).max() < colour_xs(image, RED).min()  # 2024 left of ONUDC
+
+
+def test_cues_move_off_a_declared_text_region():
+    """Checklist 20: a declared text region sends cues to the other edge; ink never meets it."""
+    style = Style.parse("outline,text_region=80%-100%")
+    assert style.text_region == (0.8, 1.0)
+    track = Track(None, "fr", [make_cue("En bas d'habitude", 1, 0, 1000),
+                               make_cue("Déjà en haut", 2, 1000, 2000, top=True)])
+    geo = geometry(640, 360)
+    for o in render_overlays([track], 640, 360, style):
+        assert o.y == geo.safe[1]  # both at the top
+        assert o.y + o.image.height <= 0.8 * 360
+    lower = Style.parse("box,text_region=0-0.25")  # a title in the upper quarter
+    [o1, o2] = render_overlays([track], 640, 360, lower)
+    assert o1.y + o1.image.height == o2.y + o2.image.height == geo.safe[3]
+    with pytest.raises(LayoutError, match=r"^capsule.fr.srt:5: cue 1: the cue covers the "
+                                          r"style's text_region at the top and at the bottom"):
+        render_overlays([Track(Path("capsule.fr.srt"), "fr", [Cue(1, 0, 1000, [[Span("Oui")]],
+                                                                  source_line=5)])],
+                        640, 360, Style.parse("text_region=0-1"))
+    with pytest.raises(StyleError, match=r"text_region=0\.9-0\.2 must be two fractions"):
+        Style.parse("text_region=0.9-0.2")
+    with pytest.raises(StyleError, match="style text_region='bas' is not a valid value"):
+        Style.parse("text_region=bas")

@@ -167,8 +167,7 @@ def test_normalize_error_is_one_line_and_writes_nothing():
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert result.stderr == (
         "capsule: error: in.fr.srt:6: cue 2: unparsable timing line '00:00:19werwer,580 --> "
-        "00:00:21,000' (expected HH:MM:SS,mmm --> HH:MM:SS,mmm); fix it, this cue is left out "
-        "until then before normalizing\n")
+        "00:00:21,000' (expected HH:MM:SS,mmm --> HH:MM:SS,mmm); fix it before normalizing\n")
     assert not Path("out.srt").exists()
 
 
@@ -177,3 +176,66 @@ def test_normalize_with_lang_and_encoding():
     result = run("normalize", "old.srt", "--lang", "ar", "--encoding", "cp1256", "-o", "-")
     assert result.exit_code == 0
     assert result.stdout == "1\n00:00:01,000 --> 00:00:03,000\nمرحبا\n"
+
+
+# --- one-line errors: file, line or cue, and what to do ----------------------------------------
+
+CP1256 = "1\n00:00:01,000 --> 00:00:03,000\nمرحبا\n".encode("cp1256")
+UTF8_HINT = ("byte 0xE3 is not valid UTF-8; pass --encoding with the file's encoding "
+             "(e.g. --encoding cp1256 for old Arabic files)")
+
+
+def test_undecodable_file_without_encoding_through_normalize():
+    write("old.ar.srt", CP1256)
+    result = run("normalize", "old.ar.srt", "-o", "-")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stdout == ""
+    assert result.stderr == f"capsule: error: old.ar.srt:3: {UTF8_HINT}\n"
+
+
+def test_uncovered_character_through_check():
+    write("tofu.fr.srt", "1\n00:00:01,000 --> 00:00:03,000\nCaractère 漢 inconnu\n")
+    result = run("check", "tofu.fr.srt")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stdout.splitlines() == [
+        "tofu.fr.srt:2: cue 1: error: no bundled font can draw '漢' (U+6F22); remove it or add a "
+        "font that has it to the style (font=PATH)",
+        "1 error, 0 warnings in 1 file"]
+
+
+def test_word_too_long_at_the_floor_size_through_check_with_a_video(clip):
+    write("long.fr.srt", f"1\n00:00:00,200 --> 00:00:01,800\nLe mot {'m' * 40}\n")
+    assert run("check", "long.fr.srt").exit_code == 0  # without a frame size: only warnings
+    result = run("check", "--video", str(clip), "long.fr.srt")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stdout.splitlines()[0] == (
+        f"long.fr.srt:2: cue 1: error: the word '{'m' * 40}' is wider than a line (215 px); "
+        "shorten it or add a space where it may break (even at 80% of the normal size)")
+
+
+def test_bad_style_names_the_flag_or_the_settings_line(tmp_path, monkeypatch):
+    write("ok.fr.srt", CLEAN)
+    result = run("check", "--style", "box,box_opacity=0.2", "ok.fr.srt")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stderr == ("capsule: error: --style: box_opacity=0.2 must be from 0.6 to 1 so "
+                             "text stays readable\n")
+    (tmp_path / "config.toml").write_text('crf = 20\nsubtitle_style = "box,padding=3"\n',
+                                          encoding="utf-8")
+    result = run("check", "ok.fr.srt")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stderr == (f"capsule: error: {tmp_path / 'config.toml'}:2: subtitle_style: "
+                             "padding=3 must be from 0 to 2 (em)\n")
+    monkeypatch.setenv("CAPSULE_SUBTITLE_STYLE", "outline,floor=9")
+    result = run("check", "ok.fr.srt")
+    assert result.stderr == ("capsule: error: CAPSULE_SUBTITLE_STYLE: floor=9 must be from 0.3 "
+                             "to 1 (fraction of the size)\n")
+
+
+@pytest.mark.skipif(not Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").exists(),
+                    reason="DejaVu Sans is not installed")
+def test_check_counts_the_style_font_for_coverage():
+    write("infini.fr.srt", "1\n00:00:01,000 --> 00:00:03,000\nPour toujours ∞\n")
+    assert run("check", "infini.fr.srt").exit_code == ExitCode.INVALID_INPUT
+    result = run("check", "--style",
+                 "outline,font=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "infini.fr.srt")
+    assert result.exit_code == 0, result.stdout

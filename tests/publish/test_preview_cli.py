@@ -106,7 +106,46 @@ def test_invalid_input_is_one_line_and_writes_nothing(assets, out):
     bad_style = run(assets["video"], "--subs", assets["fr"], "--at", "1", "--style",
                     "outline=0.01", "-o", out / "x.png")
     assert bad_style.exit_code == ExitCode.INVALID_INPUT
-    assert "outline=0.01 is too thin" in bad_style.stderr
+    assert bad_style.stderr == ("capsule: error: --style: outline=0.01 is too thin to read over "
+                                "a bright frame: use at least 0.06 (fraction of the em)\n")
+    assert run(assets["video"], "--subs", assets["fr"], "--at", "1", "--style", "shadow",
+               "-o", out / "x.png").stderr == (
+        "capsule: error: --style: style 'shadow' is unknown: use outline or box\n")
+    assert not (out / "x.png").exists()
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("old.ar.srt", "1\n00:00:00,200 --> 00:00:01,000\nمرحبا\n".encode("cp1256"),
+     "{path}:3: byte 0xE3 is not valid UTF-8; pass --encoding with the file's encoding "
+     "(e.g. --encoding cp1256 for old Arabic files)"),
+    ("tofu.fr.srt", "1\n00:00:00,200 --> 00:00:01,000\nCaractère 漢 inconnu\n",
+     "{path}:2: cue 1: no bundled font can draw '漢' (U+6F22); remove it or add a font that "
+     "has it to the style (font=PATH)"),
+    ("long.fr.srt", f"1\n00:00:00,200 --> 00:00:01,000\nLe mot {'m' * 40}\n",
+     f"{{path}}:2: cue 1: the word '{'m' * 40}' is wider than a line (215 px); shorten it or "
+     "add a space where it may break (even at 80% of the normal size)"),
+])
+def test_caption_errors_are_one_line_naming_file_line_and_cue(assets, out, name, content,
+                                                              message):
+    path = out / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = run(assets["video"], "--subs", path, "--at", "0.5", "-o", out / "x.png")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stderr == f"capsule: error: {message.format(path=path)}\n"
+    assert not (out / "x.png").exists()
+
+
+def test_a_cue_left_out_by_the_reader_is_a_warning(assets, out):
+    path = out / "garbled.fr.srt"
+    path.write_text("1\n00:00:00,200 --> 00:00:00,900\nAvant\n\n"
+                    "2\n00:00:19werwer,580 --> 00:00:21,000\nPerdu\n", encoding="utf-8")
+    result = run(assets["video"], "--subs", path, "--at", "0.5", "-o", out / "x.png")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f"capsule: warning: {path}:6: cue 2: unparsable timing line '00:00:19werwer,580 --> "
+        "00:00:21,000' (expected HH:MM:SS,mmm --> HH:MM:SS,mmm); fix it, this cue is left out "
+        "until then (see capsule captions check)",
+        f"wrote the frame at 0.500 s with 1 cue(s) to {out / 'x.png'}"]
 
 
 def test_help_has_an_example():
