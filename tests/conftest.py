@@ -48,3 +48,16 @@ def sandbox(tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """No user settings or CAPSULE_* variables leak in; settings and data in `tmp_path`."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("CAPSULE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path

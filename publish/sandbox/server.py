@@ -21,6 +21,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from http.server import ThreadingHTTPServer
@@ -261,6 +262,17 @@ class SandboxServer:
                 "sha256") is None else None
             record["puts"].append(entry)
             del record["puts"][:-PUT_LOG_SIZE]  # state.json is rewritten on every change
+
+    def saw(self, verb: str, path: str, status: int | None = None, *,
+            wait: float = 3.0) -> bool:
+        """Whether a request was served (logged just after its reply: waits up to `wait` s)."""
+        deadline = time.monotonic() + wait
+        while True:
+            if any(v == verb and p == path and status in (None, s) for v, p, s in self.traffic):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
 
     def upload_log(self, upload_id: str | None = None) -> dict[str, Any]:
         """The server byte log: per session, every PUT (range, received, stored, outcome)

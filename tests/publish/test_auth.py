@@ -221,17 +221,6 @@ def test_parse_pasted_checks_state_and_errors():
 # Against the sandbox, over sockets -------------------------------------------------------------
 
 
-def saw(sandbox, verb: str, path: str, status: int | None = None) -> bool:
-    """Whether the sandbox logged this request (it logs just after replying: wait a little)."""
-    import time
-
-    deadline = time.monotonic() + 3
-    while True:
-        if any(v == verb and p == path and status in (None, s) for v, p, s in sandbox.traffic):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
 
 def follow(url: str) -> None:
     """Play the browser: GET the authorization URL in a thread, following the 302 to the
@@ -266,7 +255,7 @@ def test_full_login_flow_with_pkce(sandbox, tmp_path):
     assert saved["refresh_token"].startswith("1//sandbox-")
     assert saved["token_uri"] == sandbox.url + "token"
     assert stat.S_IMODE(account.token_file.stat().st_mode) == 0o600
-    assert saw(sandbox, "POST", "/token", 200)
+    assert sandbox.saw("POST", "/token", 200)
 
     creds = auth.account_credentials(account, "publish")
     from publish.client import youtube_service
@@ -334,7 +323,7 @@ def test_token_refreshed_after_a_401_is_saved(sandbox, tmp_path):
         part="id", mine=True).execute()
     after = json.loads(account.token_file.read_text())
     assert after["token"] not in (before["token"], None)
-    assert saw(sandbox, "GET", "/youtube/v3/channels", 401)
+    assert sandbox.saw("GET", "/youtube/v3/channels", 401)
 
 
 def test_revoked_login_is_auth_required(sandbox, tmp_path):
@@ -365,7 +354,7 @@ def test_logout_revokes_and_deletes(sandbox, tmp_path):
     saved = _saved(sandbox, account)
     assert auth.logout(account) is True
     assert not account.token_file.exists()
-    assert saw(sandbox, "POST", "/revoke", 200)
+    assert sandbox.saw("POST", "/revoke", 200)
     with pytest.raises(Exception, match="invalid_grant"):
         sandbox.oauth.token({"client_id": sandbox.client_id,
                              "client_secret": sandbox.client_secret,

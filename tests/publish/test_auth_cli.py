@@ -108,17 +108,6 @@ def test_import_refuses_symlinked_token_file(env):
 # Against the sandbox, over sockets -------------------------------------------------------------
 
 
-def saw(sandbox, verb: str, path: str, status: int | None = None) -> bool:
-    """Whether the sandbox logged this request (it logs just after replying: wait a little)."""
-    import time
-
-    deadline = time.monotonic() + 3
-    while True:
-        if any(v == verb and p == path and status in (None, s) for v, p, s in sandbox.traffic):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
 
 @pytest.fixture
 def configured(env, sandbox):
@@ -184,7 +173,7 @@ def test_login_status_logout_through_the_cli(configured, sandbox, browser):
     logout = run("--endpoint", sandbox.url, "auth", "logout")
     assert logout.exit_code == 0, logout.stderr
     assert not token_file.exists()
-    assert saw(sandbox, "POST", "/revoke", 200)
+    assert sandbox.saw("POST", "/revoke", 200)
 
 
 def test_status_json(configured, sandbox, browser):
@@ -290,5 +279,5 @@ def test_sandbox_flag_uses_the_running_sandbox(env, sandbox):
     result = run("--sandbox", "auth", "login")
     assert result.exit_code == 0, result.stderr
     assert f"on {sandbox.url}" in result.stdout
-    assert saw(sandbox, "GET", "/o/oauth2/auth", 302)
-    assert saw(sandbox, "POST", "/token", 200)
+    assert sandbox.saw("GET", "/o/oauth2/auth", 302)
+    assert sandbox.saw("POST", "/token", 200)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -23,14 +22,9 @@ FAULTY = ("1\n00:00:01,000 --> 00:00:01,500\nNon\n\n"
 
 
 @pytest.fixture(autouse=True)
-def env(tmp_path, monkeypatch):
+def env(isolated, monkeypatch):
     """No user settings leak in; files are written in a temp folder."""
-    for name in list(os.environ):
-        if name.startswith("CAPSULE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))
-    monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(isolated)
 
 
 @pytest.fixture(scope="module")

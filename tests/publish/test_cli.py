@@ -22,14 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
+def env(isolated):
     """An isolated environment: no user settings, data in a temp folder."""
-    for name in list(os.environ):
-        if name.startswith("CAPSULE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))
-    monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path
+    return isolated
 
 
 def run(*args: str, **kwargs) -> click.testing.Result:

@@ -221,17 +221,6 @@ def test_other_exceptions_pass_through():
 # Against the sandbox, over sockets -------------------------------------------------------------
 
 
-def saw(sandbox, verb: str, path: str, status: int | None = None) -> bool:
-    """Whether the sandbox logged this request (it logs just after replying: wait a little)."""
-    import time
-
-    deadline = time.monotonic() + 3
-    while True:
-        if any(v == verb and p == path and status in (None, s) for v, p, s in sandbox.traffic):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
 
 def test_endpoint_override_moves_every_call(sandbox, tmp_path, monkeypatch):
     """CAPSULE_ENDPOINT alone sends Data API, upload, Analytics and token calls to it."""
@@ -270,7 +259,7 @@ def test_endpoint_override_moves_every_call(sandbox, tmp_path, monkeypatch):
     for verb, path in [("POST", "/token"), ("GET", "/youtube/v3/channels"),
                        ("POST", "/upload/youtube/v3/videos"), ("PUT", "/upload/youtube/v3/videos"),
                        ("GET", "/v2/reports")]:
-        assert saw(sandbox, verb, path), (verb, path)
+        assert sandbox.saw(verb, path), (verb, path)
 
 
 def test_308_from_the_sandbox_resumes(sandbox, tmp_path):
@@ -291,7 +280,7 @@ def test_308_from_the_sandbox_resumes(sandbox, tmp_path):
 
     status, done = first_chunk(youtube_service(sandbox.credentials(), endpoint=sandbox.url))
     assert done is None and status.resumable_progress == 262144
-    assert saw(sandbox, "PUT", "/upload/youtube/v3/videos", 308)
+    assert sandbox.saw("PUT", "/upload/youtube/v3/videos", 308)
 
     plain = google_auth_httplib2.AuthorizedHttp(sandbox.credentials(),
                                                 http=httplib2.Http(timeout=10))
@@ -304,7 +293,7 @@ def test_api_key_reads_public_data(sandbox):
     yt = youtube_service(sandbox.api_key, endpoint=sandbox.url, timeout=10)
     reply = yt.channels().list(part="snippet", id=sandbox.api.channel["id"]).execute()
     assert reply["items"][0]["id"] == sandbox.api.channel["id"]
-    assert saw(sandbox, "GET", "/youtube/v3/channels", 200)
+    assert sandbox.saw("GET", "/youtube/v3/channels", 200)
 
 
 def test_api_key_never_reaches_debug_logs(sandbox, capsys):

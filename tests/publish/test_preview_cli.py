@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -34,13 +33,8 @@ def assets(tmp_path_factory):
 
 
 @pytest.fixture
-def out(tmp_path, monkeypatch) -> Path:
-    for name in list(os.environ):
-        if name.startswith("CAPSULE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))
-    monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path
+def out(isolated) -> Path:
+    return isolated
 
 
 def run(*args):

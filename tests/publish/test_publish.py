@@ -103,14 +103,10 @@ def capsule(tmp_path, clip) -> Path:
 
 
 @pytest.fixture
-def env(sandbox, tmp_path, monkeypatch):
+def env(sandbox, isolated, monkeypatch):
     """CLI environment talking to the sandbox with a saved login; no user settings."""
-    data = tmp_path / "data"
-    for name in list(os.environ):
-        if name.startswith("CAPSULE_"):
-            monkeypatch.delenv(name)
-    values = {"CAPSULE_CONFIG": str(tmp_path / "none.toml"), "CAPSULE_DATA_DIR": str(data),
-              "CAPSULE_ENDPOINT": sandbox.url, "CAPSULE_CHUNK_SIZE": "262144",
+    data = isolated / "data"
+    values = {"CAPSULE_ENDPOINT": sandbox.url, "CAPSULE_CHUNK_SIZE": "262144",
               "CAPSULE_PRESET": "ultrafast", "CAPSULE_TIMEOUT": "5"}
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -348,18 +344,13 @@ def test_sigkill_during_each_step_then_rerun(env, sandbox, capsule, step):
 
 
 
-def test_readme_quick_start_on_the_embedded_sandbox(tmp_path, monkeypatch):
+def test_readme_quick_start_on_the_embedded_sandbox(isolated, monkeypatch):
     """The README's first command, minus the install: publish the example, collect once."""
     import shutil
 
     examples = Path(__file__).resolve().parents[2] / "examples"
-    folder = tmp_path / "examples"
+    folder = isolated / "examples"
     shutil.copytree(examples, folder, ignore=shutil.ignore_patterns("build"))
-    for name in list(os.environ):
-        if name.startswith("CAPSULE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CAPSULE_PRESET", "ultrafast")
     result = CliRunner().invoke(main, ["--sandbox", "publish", str(folder / "capsule.toml"),
                                        "--collect"])

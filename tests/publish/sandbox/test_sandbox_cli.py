@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,14 +15,9 @@ from publish.exitcodes import ExitCode
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
+def env(isolated):
     """No user settings, data in a temp folder (for this process and the served one)."""
-    for name in list(os.environ):
-        if name.startswith("CAPSULE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))
-    monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path
+    return isolated
 
 
 def run(*args: str):
