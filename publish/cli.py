@@ -60,6 +60,30 @@ class App:
             return settings.endpoint
         return self.channel.endpoint
 
+    def journal(self, path: Path | None = None):
+        """The journal (--journal PATH > the `journal` setting > DATA_DIR/journal.sqlite)."""
+        from publish.journal import open_journal
+
+        return open_journal(path or self.settings.journal_path, None)
+
+    def youtube(self, purpose: str = "publish"):
+        """A Data API service for this command's channel and endpoint (--sandbox honoured)."""
+        from publish.auth import account_credentials, account_for
+        from publish.client import youtube_service
+
+        account = account_for(self)
+        auth = account_credentials(account, purpose)
+        return youtube_service(auth, endpoint=account.endpoints, timeout=account.timeout)
+
+    def watch_url(self, video_id: str) -> str:
+        """Where an officer sees the video: YouTube, or the sandbox's own watch page."""
+        from publish.auth import account_for
+
+        base = account_for(self).endpoints.base
+        if base is None:
+            return f"https://www.youtube.com/watch?v={video_id}"
+        return f"{base.rstrip('/')}/watch?v={video_id}"
+
     def progress(self, label: str, *, json_mode: bool = False, unit: str = ""):
         from publish.output import Progress, progress_allowed
 
@@ -154,3 +178,30 @@ def main(ctx: click.Context, verbose: int, quiet: bool, traceback: bool,
 from publish.commands import config as _config  # noqa: E402
 
 main.add_command(_config.config)
+from publish.commands import publish as _publish  # noqa: E402
+
+main.add_command(_publish.init)
+main.add_command(_publish.publish)
+main.add_command(_publish.status)
+from publish.commands import upload as _upload  # noqa: E402
+
+main.add_command(_upload.upload)
+main.add_command(_upload.quota)
+from publish.commands import auth as _auth  # noqa: E402
+
+main.add_command(_auth.auth)
+from publish.commands import sandbox as _sandbox  # noqa: E402
+
+main.add_command(_sandbox.sandbox)
+from publish.commands import stats as _stats  # noqa: E402
+
+main.add_command(_stats.stats)
+from publish.commands import burn as _burn  # noqa: E402
+
+main.add_command(_burn.burn)
+from publish.commands import captions as _captions  # noqa: E402
+
+main.add_command(_captions.captions)
+from publish.commands import preview as _preview  # noqa: E402
+
+main.add_command(_preview.preview)

@@ -1,0 +1,202 @@
+"""Benchmark: `capsule burn` against `ffmpeg -vf subtitles` (libass) on the same encode.
+
+Generates a 30 s 1080p25 H.264 + AAC clip (moving test pattern + tone) and French and Arabic
+SRT files of 10 cues each, then runs, alternating, at least 3 pairs of
+
+    capsule burn CLIP --subs fr.srt --subs ar.srt --preset P --crf C -o OUT
+    ffmpeg -i CLIP -vf subtitles=fr.srt,subtitles=ar.srt -c:v libx264 -preset P -crf C
+           -pix_fmt yuv420p -c:a copy -movflags +faststart OUT
+
+and prints the median wall-time ratio and both peak RSS (ru_maxrss from os.wait4 on each
+child: it covers the child and the processes it waited for, i.e. capsule's ffmpeg too).
+A 60 s clip is then burned once to compare its peak RSS with the 30 s clip's.
+
+Targets: ratio <= 1.10; capsule peak RSS <= 500 MB; 60 s peak within 10% of 30 s peak.
+Exit status 1 when a target is missed.
+
+    python benchmarks/burn.py [--pairs 3] [--preset medium] [--crf 18] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CUES_FR = [
+    "Ensemble contre la traite des êtres humains",
+    "Une victime peut être votre voisine",
+    "Le travail forcé est un crime",
+    "Appelez le numéro vert, c'est gratuit",
+    "Vous n'êtes pas seule",
+    "La loi protège les victimes",
+    "Signalez toute situation suspecte",
+    "Personne ne doit être vendu",
+    "L'exploitation n'est jamais un choix",
+    "Commission nationale contre la traite",
+]
+CUES_AR = [
+    "معًا ضد الاتجار بالبشر",
+    "قد تكون الضحية جارتك",
+    "العمل القسري جريمة",
+    "اتصلوا بالرقم الأخضر، المكالمة مجانية",
+    "لستِ وحدك",
+    "القانون يحمي الضحايا",
+    "أبلغوا عن أي وضع مريب",
+    "لا أحد يُباع",
+    "الاستغلال ليس اختيارًا أبدًا",
+    "اللجنة الوطنية لمكافحة الاتجار بالبشر",
+]
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def make_clip(path: Path, seconds: int) -> None:
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
+           "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=25:duration={seconds}",
+           "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+           "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+           "-c:a", "aac", "-b:a", "128k", str(path)]
+    subprocess.run(cmd, check=True)
+
+
+def srt_time(ms: int) -> str:
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
+
+
+def write_srt(path: Path, lines: list[str], seconds: int, offset_ms: int = 0) -> None:
+    """10 cues spread over the clip, 2.6 s each with a gap (readable, no check errors)."""
+    slot = seconds * 1000 // len(lines)
+    blocks = []
+    for i, text in enumerate(lines):
+        start = i * slot + 200 + offset_ms
+        blocks.append(f"{i + 1}\n{srt_time(start)} --> {srt_time(start + 2600)}\n{text}\n")
+    path.write_text("\n".join(blocks), encoding="utf-8")
+
+
+def filter_path(path: Path) -> str:
+    """A path as a filter option value: escaped for the option (\\ ' :), then for the graph
+    (\\ ' [ ] , ;), as ffmpeg-filters "Notes on filtergraph escaping" describes."""
+    option = re.sub(r"([\\':])", r"\\\1", str(path))
+    return re.sub(r"([\\'\[\],;])", r"\\\1", option)
+
+
+def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system, the child and what it waited for) and
+    peak RSS (MB) of one child process, failing loudly."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err.decode(errors='replace')}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def capsule_cmd(clip: Path, fr: Path, ar: Path, out: Path, preset: str, crf: int) -> list[str]:
+    script = Path(sys.executable).with_name("capsule")
+    base = [str(script)] if script.exists() else [
+        sys.executable, "-c", "from publish.cli import main; main()"]
+    return [*base, "-q", "burn", str(clip), "--subs", str(fr), "--subs", str(ar),
+            "--lang", "fr", "--lang", "ar", "--preset", preset, "--crf", str(crf),
+            "-o", str(out), "--force"]
+
+
+def libass_cmd(clip: Path, fr: Path, ar: Path, out: Path, preset: str, crf: int) -> list[str]:
+    vf = f"subtitles=filename={filter_path(fr)},subtitles=filename={filter_path(ar)}"
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", str(clip),
+            "-vf", vf, "-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p",
+            "-preset", preset, "-crf", str(crf), "-c:a", "copy", "-movflags", "+faststart",
+            str(out)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--preset", default="medium")
+    parser.add_argument("--crf", type=int, default=18)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temp one)")
+    args = parser.parse_args()
+    if args.pairs < 3:
+        parser.error("at least 3 pairs")
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="capsule-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAPSULE_")}
+    env["CAPSULE_CONFIG"] = str(work / "no-settings.toml")
+    try:
+        secs = args.seconds
+        clip, long_clip = work / f"clip{secs}.mp4", work / f"clip{secs * 2}.mp4"
+        fr, ar = work / "capsule.fr.srt", work / "capsule.ar.srt"
+        fr_long, ar_long = work / "long.fr.srt", work / "long.ar.srt"
+        print(f"generating {secs} s and {secs * 2} s 1080p25 clips in {work} …", flush=True)
+        make_clip(clip, secs)
+        make_clip(long_clip, secs * 2)
+        write_srt(fr, CUES_FR, secs)
+        write_srt(ar, CUES_AR, secs, offset_ms=300)
+        write_srt(fr_long, CUES_FR * 2, secs * 2)
+        write_srt(ar_long, CUES_AR * 2, secs * 2, offset_ms=300)
+
+        print(f"clip: {secs} s 1920x1080 25 fps H.264 + AAC; 10 fr + 10 ar cues; "
+              f"x264 preset {args.preset} crf {args.crf}; audio copy")
+        print(f"{'pair':>4}  {'tool':<16} {'wall_s':>8} {'cpu_s':>8} {'peak_rss_MB':>12}")
+        ours: list[tuple[float, float, float]] = []
+        theirs: list[tuple[float, float, float]] = []
+        for i in range(args.pairs):
+            order = [("capsule burn", ours, capsule_cmd), ("ffmpeg+libass", theirs, libass_cmd)]
+            if i % 2:
+                order.reverse()  # alternate who goes first (caches, thermal drift)
+            for name, results, build in order:
+                out = work / f"out-{name.split()[0]}.mp4"
+                wall, cpu, rss = measure(build(clip, fr, ar, out, args.preset, args.crf), env)
+                results.append((wall, cpu, rss))
+                print(f"{i + 1:>4}  {name:<16} {wall:>8.2f} {cpu:>8.2f} {rss:>12.1f}",
+                      flush=True)
+
+        our_wall = statistics.median(w for w, _, _ in ours)
+        their_wall = statistics.median(w for w, _, _ in theirs)
+        ratio = our_wall / their_wall
+        cpu_ratio = (statistics.median(c for _, c, _ in ours)
+                     / statistics.median(c for _, c, _ in theirs))
+        our_rss = max(r for _, _, r in ours)
+        their_rss = max(r for _, _, r in theirs)
+        long_wall, _, long_rss = measure(
+            capsule_cmd(long_clip, fr_long, ar_long, work / "out-long.mp4", args.preset,
+                        args.crf), env)
+        growth = long_rss / our_rss - 1
+
+        ok_ratio, ok_rss, ok_growth = ratio <= 1.10, our_rss <= 500, abs(growth) <= 0.10
+        print(f"median wall: capsule {our_wall:.2f} s, ffmpeg+libass {their_wall:.2f} s, "
+              f"ratio {ratio:.3f} (target <= 1.10: {'ok' if ok_ratio else 'MISSED'}); "
+              f"median CPU-time ratio {cpu_ratio:.3f} (less sensitive to other load)")
+        print(f"peak RSS: capsule {our_rss:.1f} MB, ffmpeg+libass {their_rss:.1f} MB "
+              f"(target capsule <= 500 MB: {'ok' if ok_rss else 'MISSED'})")
+        print(f"{secs * 2} s clip: capsule {long_wall:.2f} s, peak RSS {long_rss:.1f} MB vs "
+              f"{our_rss:.1f} MB at {secs} s: {growth:+.1%} "
+              f"(target within 10%: {'ok' if ok_growth else 'MISSED'})")
+        return 0 if ok_ratio and ok_rss and ok_growth else 1
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
