@@ -61,10 +61,23 @@ class App:
         return self.channel.endpoint
 
     def journal(self, path: Path | None = None):
-        """The journal (--journal PATH > the `journal` setting > DATA_DIR/journal.sqlite)."""
+        """The journal: --journal PATH > the `journal` setting > DATA_DIR/journal.sqlite.
+
+        With --sandbox and no explicit journal, DATA_DIR/sandbox/journal.sqlite: a rehearsal
+        must neither spend the real day's quota in the ledger nor make a real upload look done.
+        """
         from publish.journal import open_journal
 
-        return open_journal(path or self.settings.journal_path, None)
+        settings = self.settings
+        if path is None and self.sandbox and settings.values["journal"].value is None:
+            path = settings.data_path / "sandbox" / "journal.sqlite"
+        return open_journal(path or settings.journal_path, None)
+
+    @property
+    def quota_limits(self) -> dict[str, int]:
+        """The API project's daily quota (settings `quota_units`, `quota_uploads`)."""
+        return {"default": int(self.settings.quota_units),
+                "uploads": int(self.settings.quota_uploads)}
 
     def youtube(self, purpose: str = "publish"):
         """A Data API service for this command's channel and endpoint (--sandbox honoured)."""

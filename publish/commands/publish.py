@@ -134,8 +134,7 @@ class PublishRun:
                 journal=journal, service_factory=lambda: app.youtube("publish"),
                 channel=app.channel.name, chunk_size=int(settings.chunk_size),
                 retries=int(settings.retries),
-                limits={"default": int(settings.quota_units),
-                        "uploads": int(settings.quota_uploads)},
+                limits=app.quota_limits,
                 crf=int(settings.crf), preset=str(settings.preset),
                 default_style=str(settings.subtitle_style), watch_url=app.watch_url,
                 on_step=self.on_step, on_event=self.say,
@@ -159,9 +158,7 @@ class PublishRun:
         from publish import quota
         from publish.output import emit_json
 
-        remaining = {r.pool: r.remaining for r in quota.report(
-            journal, {"default": int(self.app.settings.quota_units),
-                      "uploads": int(self.app.settings.quota_uploads)})}
+        remaining = {r.pool: r.remaining for r in quota.report(journal, self.app.quota_limits)}
         if self.json_mode:
             emit_json({"manifest": str(plan.capsule.path), "dry_run": True,
                        "steps": [s.to_json() for s in plan.steps], "cost": plan.cost,

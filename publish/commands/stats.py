@@ -35,11 +35,6 @@ def _video_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
         raise click.BadParameter(str(exc), ctx, param) from None
 
 
-def _journal(app: App):
-    from publish.journal import open_journal
-
-    return open_journal(app.settings.journal_path, None)
-
 
 @click.group()
 def stats() -> None:
@@ -69,7 +64,7 @@ def track(app: App, videos: list[str], title: str | None) -> None:
 
     if title and len(videos) > 1:
         raise InvalidInput("--title names one video; track the others separately")
-    with _journal(app) as journal:
+    with app.journal() as journal:
         for vid in videos:
             added = track_video(journal, vid, source="manual", title=title)
             click.echo(f"{vid}\t{'tracked' if added else 'already tracked'}")
@@ -88,7 +83,7 @@ def untrack(app: App, videos: list[str], purge: bool) -> None:
     """
     from publish.stats.store import untrack as untrack_videos
 
-    with _journal(app) as journal:
+    with app.journal() as journal:
         count = untrack_videos(journal, videos, purge=purge)
     click.echo(f"{'purged' if purge else 'untracked'} {count} of {len(videos)} video(s)")
 
@@ -117,7 +112,7 @@ def collect(app: App, analytics: bool, json_mode: bool) -> None:
 
     result = CollectResult()
     try:
-        with _journal(app) as journal, \
+        with app.journal() as journal, \
                 app.progress("collecting", json_mode=json_mode, unit="videos") as progress:
             run_collect(journal, lambda: _connect(app, analytics), channel=_channel_name(app),
                         progress=progress, result=result)
@@ -173,7 +168,7 @@ def show(app: App, videos: list[str], since: date | None, json_mode: bool) -> No
     from publish.output import emit_json, info
     from publish.stats.store import daily_history
 
-    with _journal(app) as journal:
+    with app.journal() as journal:
         rows = daily_history(journal, videos or None, since)
     if json_mode:
         emit_json([row.as_dict() for row in rows])
@@ -219,7 +214,7 @@ def export(app: App, fmt: str | None, output: Path | None, videos: list[str],
 
     if fmt is None:
         raise click.UsageError("choose a format: --csv or --json")
-    with _journal(app) as journal:
+    with app.journal() as journal:
         rows = snapshot_rows(journal, videos or None, since)
     text = to_csv(rows) if fmt == "csv" else to_json(rows)
     if output is None:
@@ -249,7 +244,7 @@ def report(app: App, output: Path, png: Path | None, since: date | None) -> None
     from publish.output import info
     from publish.stats.report import write_report
 
-    with _journal(app) as journal:
+    with app.journal() as journal:
         summary = write_report(journal, output, png_path=png, since=since)
     info(f"wrote {summary.html_path} ({summary.videos} capsule(s), {summary.days} day(s), "
          f"{summary.total_views:,} views)" + (f" and {summary.png_path}" if png else ""),

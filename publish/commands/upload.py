@@ -38,19 +38,6 @@ def _time_ms(ctx: click.Context, param: click.Parameter, value: str | None) -> i
     return round(seconds * 1000)
 
 
-def open_target_journal(app: App, flag: Path | None):
-    """--journal > the `journal` setting > DATA_DIR/journal.sqlite; with --sandbox and no
-    explicit journal, DATA_DIR/sandbox/journal.sqlite: a rehearsal must neither spend the real
-    day's quota in the ledger nor make the real upload look "already done"."""
-    settings = app.settings
-    if flag is None and app.sandbox and settings.values["journal"].value is None:
-        flag = settings.data_path / "sandbox" / "journal.sqlite"
-    return app.journal(flag)
-
-
-def quota_limits(app: App) -> dict[str, int]:
-    settings = app.settings
-    return {"default": int(settings.quota_units), "uploads": int(settings.quota_uploads)}
 
 
 @click.command()
@@ -125,12 +112,12 @@ def upload(app: App, video: Path, metadata_file: Path | None, json_mode: bool,
         thumbnail_title=flags["thumbnail_title"], playlist=flags["playlist"],
         create_playlist=flags["create_playlist"], wait=flags["wait"],
         restart=flags["restart"], channel=app.channel.name)
-    journal = open_target_journal(app, journal_file)
+    journal = app.journal(journal_file)
     with journal, app.progress(f"uploading {video.name}", json_mode=json_mode,
                                unit="B") as progress:
         ctx = UploadContext(
             journal=journal, service_factory=app.youtube, chunk_size=int(settings.chunk_size),
-            policy=RetryPolicy(retries=int(settings.retries)), limits=quota_limits(app),
+            policy=RetryPolicy(retries=int(settings.retries)), limits=app.quota_limits,
             on_progress=progress, on_event=lambda m: info(m, quiet=app.quiet or json_mode))
         outcome = run_upload(job, ctx)
     for note in outcome.warnings:
@@ -195,9 +182,9 @@ def quota(app: App, journal_file: Path | None, json_mode: bool) -> None:
     from publish import quota as ledger
     from publish.output import emit_json
 
-    with open_target_journal(app, journal_file) as journal:
+    with app.journal(journal_file) as journal:
         day = ledger.pacific_day()
-        rows = ledger.report(journal, quota_limits(app), day=day)
+        rows = ledger.report(journal, app.quota_limits, day=day)
     if json_mode:
         emit_json({"day": day, "timezone": "America/Los_Angeles",
                    "pools": [r.to_json() for r in rows]})

@@ -209,3 +209,14 @@ def test_console_script_runs():
     proc = subprocess.run([str(exe), "--version"], capture_output=True, text=True)
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"capsule, version {__version__}"
+
+
+def test_sandbox_rehearsals_keep_their_own_journal(env):
+    from publish.cli import App
+
+    with App(sandbox=True).journal() as journal:
+        assert journal.path == env / "data" / "sandbox" / "journal.sqlite"
+    with App().journal() as journal:
+        assert journal.path == env / "data" / "journal.sqlite"
+    with App(sandbox=True).journal(env / "j.sqlite") as journal:
+        assert journal.path == env / "j.sqlite"

@@ -358,6 +358,6 @@ def test_readme_quick_start_on_the_embedded_sandbox(isolated, monkeypatch):
     video_id, url = result.stdout.strip().split("\t")
     assert url.endswith(f"/watch?v={video_id}")
     assert "statistics collected for 1 video(s)" in result.stderr
-    shown = CliRunner().invoke(main, ["stats", "show", "--json"])
+    shown = CliRunner().invoke(main, ["--sandbox", "stats", "show", "--json"])
     assert shown.exit_code == 0, shown.stderr
     assert video_id in shown.stdout
