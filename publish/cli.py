@@ -8,99 +8,18 @@ commands that need them, so `capsule --help` starts fast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
 
 from publish import __version__
+from publish.app import App
+from publish.commands import auth, burn, captions, config, preview, sandbox, stats, upload
+from publish.commands import publish as publishing
 from publish.exitcodes import ExitCode
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-@dataclass
-class App:
-    """What every command gets from the global options (click's ctx.obj)."""
-
-    verbosity: int = 0
-    quiet: bool = False
-    traceback: bool = False
-    config_path: Path | None = None
-    channel_name: str | None = None
-    endpoint_flag: str | None = None
-    sandbox: bool = False
-    overrides: list[tuple[str, Any, str]] = field(default_factory=list)
-    _settings: Any = None
-
-    @property
-    def settings(self):
-        """The effective settings, loaded on first use (so --help never parses files)."""
-        if self._settings is None:
-            from config.settings import load_settings
-
-            overrides = list(self.overrides)
-            if self.endpoint_flag:
-                overrides.append(("endpoint", self.endpoint_flag, "flag:--endpoint"))
-            if self.channel_name:
-                overrides.append(("default_channel", self.channel_name, "flag:--channel"))
-            self._settings = load_settings(self.config_path, overrides=overrides)
-        return self._settings
-
-    @property
-    def channel(self):
-        return self.settings.channel(self.channel_name)
-
-    @property
-    def endpoint(self) -> str | None:
-        """--endpoint > CAPSULE_ENDPOINT > settings file > the channel's endpoint > Google."""
-        settings = self.settings
-        if settings.values["endpoint"].origin != "default":
-            return settings.endpoint
-        return self.channel.endpoint
-
-    def journal(self, path: Path | None = None):
-        """The journal: --journal PATH > the `journal` setting > DATA_DIR/journal.sqlite.
-
-        With --sandbox and no explicit journal, DATA_DIR/sandbox/journal.sqlite: a rehearsal
-        must neither spend the real day's quota in the ledger nor make a real upload look done.
-        """
-        from publish.journal import open_journal
-
-        settings = self.settings
-        if path is None and self.sandbox and settings.values["journal"].value is None:
-            path = settings.data_path / "sandbox" / "journal.sqlite"
-        return open_journal(path or settings.journal_path, None)
-
-    @property
-    def quota_limits(self) -> dict[str, int]:
-        """The API project's daily quota (settings `quota_units`, `quota_uploads`)."""
-        return {"default": int(self.settings.quota_units),
-                "uploads": int(self.settings.quota_uploads)}
-
-    def youtube(self, purpose: str = "publish"):
-        """A Data API service for this command's channel and endpoint (--sandbox honoured)."""
-        from publish.auth import account_credentials, account_for
-        from publish.client import youtube_service
-
-        account = account_for(self)
-        auth = account_credentials(account, purpose)
-        return youtube_service(auth, endpoint=account.endpoints, timeout=account.timeout)
-
-    def watch_url(self, video_id: str) -> str:
-        """Where an officer sees the video: YouTube, or the sandbox's own watch page."""
-        from publish.auth import account_for
-
-        base = account_for(self).endpoints.base
-        if base is None:
-            return f"https://www.youtube.com/watch?v={video_id}"
-        return f"{base.rstrip('/')}/watch?v={video_id}"
-
-    def progress(self, label: str, *, json_mode: bool = False, unit: str = ""):
-        from publish.output import Progress, progress_allowed
-
-        return Progress(label, progress_allowed(quiet=self.quiet, json_mode=json_mode), unit)
 
 
 def _parse_set(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]):
@@ -187,34 +106,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool, traceback: bool,
                   overrides=overrides)
 
 
-# commands — one import and one add_command per command module.
-from publish.commands import config as _config  # noqa: E402
-
-main.add_command(_config.config)
-from publish.commands import publish as _publish  # noqa: E402
-
-main.add_command(_publish.init)
-main.add_command(_publish.publish)
-main.add_command(_publish.status)
-from publish.commands import upload as _upload  # noqa: E402
-
-main.add_command(_upload.upload)
-main.add_command(_upload.quota)
-from publish.commands import auth as _auth  # noqa: E402
-
-main.add_command(_auth.auth)
-from publish.commands import sandbox as _sandbox  # noqa: E402
-
-main.add_command(_sandbox.sandbox)
-from publish.commands import stats as _stats  # noqa: E402
-
-main.add_command(_stats.stats)
-from publish.commands import burn as _burn  # noqa: E402
-
-main.add_command(_burn.burn)
-from publish.commands import captions as _captions  # noqa: E402
-
-main.add_command(_captions.captions)
-from publish.commands import preview as _preview  # noqa: E402
-
-main.add_command(_preview.preview)
+for command in (config.config, captions.captions, preview.preview, burn.burn, publishing.init,
+                publishing.publish, publishing.status, upload.upload, upload.quota, auth.auth,
+                sandbox.sandbox, stats.stats):
+    main.add_command(command)

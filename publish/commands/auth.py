@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from publish.cli import App
+from publish.app import App
 
 channel_option = click.option(
     "--channel", "channel", metavar="NAME",

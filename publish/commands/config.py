@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from publish.cli import App
+from publish.app import App
 
 
 def _mask(value: object) -> str:

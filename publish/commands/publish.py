@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from publish.cli import App
+from publish.app import App
 
 
 @click.command()

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from publish.cli import App
+from publish.app import App
 
 DEFAULT_PORT = 8765  # publish.sandbox.DEFAULT_PORT; repeated so --help never imports it
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from publish.cli import App
+from publish.app import App
 
 
 def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

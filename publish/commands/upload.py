@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from publish.cli import App
+from publish.app import App
 
 
 def _pairs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]):

@@ -212,7 +212,7 @@ def test_console_script_runs():
 
 
 def test_sandbox_rehearsals_keep_their_own_journal(env):
-    from publish.cli import App
+    from publish.app import App
 
     with App(sandbox=True).journal() as journal:
         assert journal.path == env / "data" / "sandbox" / "journal.sqlite"

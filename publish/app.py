@@ -1,0 +1,90 @@
+"""What every command gets from the global options: settings, journal, API access, output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class App:
+    """What every command gets from the global options (click's ctx.obj)."""
+
+    verbosity: int = 0
+    quiet: bool = False
+    traceback: bool = False
+    config_path: Path | None = None
+    channel_name: str | None = None
+    endpoint_flag: str | None = None
+    sandbox: bool = False
+    overrides: list[tuple[str, Any, str]] = field(default_factory=list)
+    _settings: Any = None
+
+    @property
+    def settings(self):
+        """The effective settings, loaded on first use (so --help never parses files)."""
+        if self._settings is None:
+            from config.settings import load_settings
+
+            overrides = list(self.overrides)
+            if self.endpoint_flag:
+                overrides.append(("endpoint", self.endpoint_flag, "flag:--endpoint"))
+            if self.channel_name:
+                overrides.append(("default_channel", self.channel_name, "flag:--channel"))
+            self._settings = load_settings(self.config_path, overrides=overrides)
+        return self._settings
+
+    @property
+    def channel(self):
+        return self.settings.channel(self.channel_name)
+
+    @property
+    def endpoint(self) -> str | None:
+        """--endpoint > CAPSULE_ENDPOINT > settings file > the channel's endpoint > Google."""
+        settings = self.settings
+        if settings.values["endpoint"].origin != "default":
+            return settings.endpoint
+        return self.channel.endpoint
+
+    def journal(self, path: Path | None = None):
+        """The journal: --journal PATH > the `journal` setting > DATA_DIR/journal.sqlite.
+
+        With --sandbox and no explicit journal, DATA_DIR/sandbox/journal.sqlite: a rehearsal
+        must neither spend the real day's quota in the ledger nor make a real upload look done.
+        """
+        from publish.journal import open_journal
+
+        settings = self.settings
+        if path is None and self.sandbox and settings.values["journal"].value is None:
+            path = settings.data_path / "sandbox" / "journal.sqlite"
+        return open_journal(path or settings.journal_path, None)
+
+    @property
+    def quota_limits(self) -> dict[str, int]:
+        """The API project's daily quota (settings `quota_units`, `quota_uploads`)."""
+        return {"default": int(self.settings.quota_units),
+                "uploads": int(self.settings.quota_uploads)}
+
+    def youtube(self, purpose: str = "publish"):
+        """A Data API service for this command's channel and endpoint (--sandbox honoured)."""
+        from publish.auth import account_credentials, account_for
+        from publish.client import youtube_service
+
+        account = account_for(self)
+        auth = account_credentials(account, purpose)
+        return youtube_service(auth, endpoint=account.endpoints, timeout=account.timeout)
+
+    def watch_url(self, video_id: str) -> str:
+        """Where an officer sees the video: YouTube, or the sandbox's own watch page."""
+        from publish.auth import account_for
+
+        base = account_for(self).endpoints.base
+        if base is None:
+            return f"https://www.youtube.com/watch?v={video_id}"
+        return f"{base.rstrip('/')}/watch?v={video_id}"
+
+    def progress(self, label: str, *, json_mode: bool = False, unit: str = ""):
+        from publish.output import Progress, progress_allowed
+
+        return Progress(label, progress_allowed(quiet=self.quiet, json_mode=json_mode), unit)
