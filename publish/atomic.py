@@ -31,9 +31,11 @@ def atomic_write(path: Path | str, mode: int = 0o644, *, binary: bool = False,
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(target)  # "disk full writing TARGET", not a bare errno
         raise
     fsync_dir(target.parent)
 

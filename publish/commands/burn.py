@@ -66,10 +66,7 @@ def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
       capsule burn capsule.mp4 --subs fr.srt --subs ar.srt -o capsule-fr-ar.mp4
     """
     from captions.burn import burn as burn_video
-    from captions.burn import check_output
-    from captions.checking import check_track
-    from captions.errors import SubtitleCheckError
-    from captions.reading import read_track
+    from captions.burn import check_output, load_checked_tracks
     from captions.style import Style
     from captions.video import probe
     from publish.output import emit_json, info
@@ -84,20 +81,10 @@ def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
 
     facts = probe(video)
     check_output(video, output, force=force)
-    tracks = []
-    for i, path in enumerate(subs):
-        track = read_track(path, encoding=encoding, language=langs[i] if i < len(langs) else None)
-        findings = check_track(track, video=facts)
-        errors = [f for f in findings if f.is_error]
-        for finding in findings:
-            if not finding.is_error and not app.quiet:
-                click.echo(f"capsule: {finding}", err=True)  # "file:line: cue N: warning: …"
-        if errors:
-            first = errors[0]
-            more = f" (and {len(errors) - 1} more errors in this file)" if len(errors) > 1 else ""
-            raise SubtitleCheckError(f"{first.message}{more}", path=first.path or path,
-                                     line=first.line, cue=first.cue)
-        tracks.append(track)
+    tracks, warnings = load_checked_tracks(subs, languages=langs, encoding=encoding, video=facts)
+    if not app.quiet:
+        for finding in warnings:
+            click.echo(f"capsule: {finding}", err=True)  # "file:line: cue N: warning: …"
 
     bar = _BurnBar("burning", _bar_enabled(app, json_mode), unit="frames")
     with bar, _term_as_interrupt():
@@ -115,7 +102,8 @@ def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
     from publish.output import human_bytes
 
     clipped = f", {result.cues_clipped} clipped at the end" if result.cues_clipped else ""
-    info(f"burned {result.cues_burned} cues{clipped} into {result.output}: "
+    cues = "1 cue" if result.cues_burned == 1 else f"{result.cues_burned} cues"
+    info(f"burned {cues}{clipped} into {result.output}: "
          f"{result.frames} frames, {result.duration_ms / 1000:.1f} s, "
          f"{human_bytes(result.output_bytes)} in {result.wall_s:.1f} s "
          f"(audio: {result.audio})", quiet=app.quiet)

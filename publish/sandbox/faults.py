@@ -12,6 +12,9 @@ Kinds (spec text for `--fault`, `KIND[:ARG][,key=value…]`):
     lose-reply                handle the request fully (e.g. store the final chunk), then close
                               without replying
     stall:SECONDS             wait before handling the request
+    slow:BYTES_PER_SECOND     read the request body at that rate (an uplink slower than the
+                              client's timeout); an upload chunk is stored as it arrives, and
+                              what the client sent before giving up is still read and kept
     expire-session            the upload session of this request is gone: 404 from now on
     invalid-grant             /token answers 400 invalid_grant
     invalid-client            /token answers 401 invalid_client
@@ -27,9 +30,9 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = ("status", "rate-limit", "drop", "short-range", "lose-reply", "stall", "expire-session",
-         "invalid-grant", "invalid-client")
-_ARG_FIELD = {"drop": "bytes", "short-range": "bytes", "stall": "seconds"}
+KINDS = ("status", "rate-limit", "drop", "short-range", "lose-reply", "stall", "slow",
+         "expire-session", "invalid-grant", "invalid-client")
+_ARG_FIELD = {"drop": "bytes", "short-range": "bytes", "stall": "seconds", "slow": "bytes"}
 _TOKEN_ONLY = ("invalid-grant", "invalid-client")
 _CHUNK_ONLY = ("short-range",)
 _SESSION_ONLY = ("expire-session",)
@@ -59,6 +62,9 @@ class Fault:
             raise FaultSpecError(f"fault status {self.status} is not an HTTP error (400-599)")
         if self.count < 1:
             raise FaultSpecError("fault count must be at least 1")
+        if self.kind == "slow" and self.bytes < 1:
+            raise FaultSpecError("fault slow needs a rate of at least 1 byte per second "
+                                 "(slow:BYTES_PER_SECOND)")
         if self.method:
             self.method = self.method.upper()
         if self.path is None and self.kind in _TOKEN_ONLY:

@@ -3,7 +3,9 @@
 HTTP/1.1 keep-alive with a Content-Length on every reply. Request bodies are read in pieces
 under a socket timeout, and upload bytes go to disk as they arrive: when a client disconnects
 mid-chunk (or a fault cuts it), what was received is kept and the next status query reports it
-(youtube-api.md E0, E2; reliability.md fault matrix).
+(youtube-api.md E0, E2; reliability.md fault matrix). Chunks of one upload session are
+serialized by a per-session lock with the offset checked under it, so a stale request still
+arriving after its client gave up can never interleave with the client's resend.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
@@ -79,9 +82,16 @@ class SandboxHandler(BaseHTTPRequestHandler):
         length = max(0, int(self.headers.get("Content-Length") or 0)) - self._consumed
         want = length if limit is None or limit < 0 else min(length, limit)
         got, pieces = 0, []
+        rate = self._slow  # bytes per second under a `slow` fault, else 0 (full speed)
+        size = max(1, min(_PIECE, rate // 10)) if rate else _PIECE
+        started = time.monotonic()
         while got < want:
+            if rate:
+                ahead = got / rate - (time.monotonic() - started)
+                if ahead > 0 and self.sandbox.stopping.wait(ahead):
+                    break  # the sandbox is stopping: what arrived is kept
             try:
-                piece = self.rfile.read1(min(_PIECE, want - got))
+                piece = self.rfile.read1(min(size, want - got))
             except OSError:  # socket timeout or reset: keep what arrived
                 break
             if not piece:
@@ -133,6 +143,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.connection.settimeout(self.sandbox.limits.body_timeout_seconds)  # may have changed
         self._consumed = 0
         self._lose_reply = False
+        self._slow = 0
         url = urlsplit(self.path)
         query = parse_qs(url.query, keep_blank_values=True)
         path = url.path
@@ -187,6 +198,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if fault.kind == "lose-reply":
             self._lose_reply = True
             return
+        if fault.kind == "slow":
+            self._slow = fault.bytes
+            return
         if fault.kind == "expire-session":
             if session_id and sandbox.live_session(session_id) is not None:
                 sandbox.expire_session(session_id)
@@ -200,8 +214,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if fault.kind == "drop":
             self._read(sink=lambda _piece: None, limit=fault.bytes)
             raise _Closed()
-        raise (errors.rate_limited() if fault.kind == "rate-limit"
-               else errors.server_error(fault.status))
+        raise _chunk_error(fault)
 
     # OAuth ----------------------------------------------------------------------------------
 
@@ -395,6 +408,45 @@ class SandboxHandler(BaseHTTPRequestHandler):
                     content_type="text/html; charset=UTF-8")
 
     def _session(self, upload_id: str, fault: Fault | None) -> None:
+        """A status query (`bytes */N`) or a chunk. Chunks of one session are serialized by a
+        per-session lock, and the offset is checked under it: a chunk that does not start at
+        the stored size (a stale request still arriving after its client gave up, or a racing
+        one) stores nothing and is answered 308 with the true Range, as Google does (tus: 409).
+        Status queries never wait for the lock: they report the bytes stored so far."""
+        sandbox = self.sandbox
+        header = self.headers.get("Content-Range", "")
+        chunk = _RANGE.match(header)
+        if chunk is None:  # a status query or an empty PUT
+            session = self._live_session(upload_id)
+            if session is not None:
+                self._log_put(upload_id, "query", 0, 0)
+                self._finish_or_resume(upload_id, session)
+            return
+        with sandbox.session_lock(upload_id):
+            session = self._live_session(upload_id)
+            if session is None:
+                return
+            offset = sandbox.store.file_size("sessions", upload_id)
+            if int(chunk.group(1)) != offset:  # not where the stored bytes end: store nothing
+                self._log_put(upload_id, "offset-mismatch", 0, 0)
+                stored_chunk = None
+            else:
+                stored_chunk = self._store_chunk(upload_id, fault)
+                # logged under the lock: the byte log is in the order bytes were stored
+                self._log_put(upload_id, stored_chunk[0], *stored_chunk[1:])
+        if stored_chunk is None:
+            self._resume(offset)  # the body is drained outside the lock
+            return
+        outcome = stored_chunk[0]
+        if outcome == "dropped":
+            raise _Closed()
+        if outcome != "stored" and fault is not None:
+            raise _chunk_error(fault)
+        self._finish_or_resume(upload_id, session)
+
+    def _live_session(self, upload_id: str) -> dict[str, Any] | None:
+        """The live, unfinished session; None once a finished one has been answered
+        (its resource or its error, again); 404 when it is unknown or expired."""
         sandbox = self.sandbox
         session = sandbox.live_session(upload_id)
         if session is None:
@@ -407,34 +459,30 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 self._reply_json(200, session["result"])
             else:
                 self._reply_json(session["error"]["error"]["code"], session["error"])
-            return
+            return None
         header = self.headers.get("Content-Range", "")
-        chunk, status_query = _RANGE.match(header), _QUERY_RANGE.match(header)
-        declared = (chunk or status_query).group(3 if chunk else 1) if (
-            chunk or status_query) else "*"
+        found = _RANGE.match(header) or _QUERY_RANGE.match(header)
+        declared = found.group(3 if _RANGE.match(header) else 1) if found else "*"
         if declared != "*" and session["total"] is None:
             with sandbox.store.change():
                 session["total"] = int(declared)
-        if chunk is None:  # a status query (`bytes */N`) or an empty PUT
-            self._log_put(upload_id, "query", 0, 0)
-            self._finish_or_resume(upload_id, session)
-            return
-        start = int(chunk.group(1))
-        offset = sandbox.store.file_size("sessions", upload_id)
-        if start != offset:  # emulator choice: tell the client the true offset
-            self._log_put(upload_id, "offset-mismatch", 0, 0)
-            self._resume(offset)
-            return
+        return session
+
+    def _store_chunk(self, upload_id: str, fault: Fault | None) -> tuple[Any, int, int]:
+        """Append the chunk body to the session file as it arrives → (outcome, received,
+        stored); outcome is "stored", "dropped" (cut) or the status a fault answers. Faults
+        that cut or refuse the chunk keep only their share of it; the others (lose-reply,
+        stall, slow) store it whole."""
         keep = -1
         if fault is not None and fault.kind in ("drop", "short-range"):
             keep = fault.bytes
         elif fault is not None and fault.kind == "status":
             keep = fault.bytes if fault.bytes else 0
-        elif fault is not None:  # rate-limit: nothing stored
+        elif fault is not None and fault.kind == "rate-limit":
             keep = 0
         stored = 0
 
-        with open(sandbox.store.path("sessions", upload_id), "ab") as fh:
+        with open(self.sandbox.store.path("sessions", upload_id), "ab") as fh:
             def sink(piece: bytes) -> None:
                 nonlocal stored
                 if keep >= 0:
@@ -447,15 +495,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
             _, received, complete = self._read(sink=sink, limit=limit)
             fh.flush()
         if (fault is not None and fault.kind == "drop") or not complete:
-            self._log_put(upload_id, "dropped", received, stored)
-            raise _Closed()
+            return "dropped", received, stored
         if fault is not None and fault.kind in ("status", "rate-limit"):
-            error = (errors.rate_limited() if fault.kind == "rate-limit"
-                     else errors.server_error(fault.status))
-            self._log_put(upload_id, error.code, received, stored)
-            raise error
-        self._log_put(upload_id, "stored", received, stored)
-        self._finish_or_resume(upload_id, session)
+            return _chunk_error(fault).code, received, stored
+        return "stored", received, stored
 
     def _finish_or_resume(self, upload_id: str, session: dict[str, Any]) -> None:
         sandbox = self.sandbox
@@ -493,6 +536,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
         except (KeyError, ValueError, TypeError) as exc:
             status, reply = 400, {"error": str(exc).strip("'\"")}
         self._reply_json(status, reply)
+
+
+def _chunk_error(fault: Fault) -> ApiError:
+    """The reply of a status or rate-limit fault."""
+    return errors.rate_limited() if fault.kind == "rate-limit" else errors.server_error(
+        fault.status)
 
 
 def _json_object(data: bytes) -> dict[str, Any] | None:

@@ -111,6 +111,8 @@ class SandboxServer:
         self.quota = QuotaLedger(self.store, self.clock, self.limits)
         self.traffic: collections.deque[tuple[str, str, int]] = collections.deque(maxlen=1000)
         self.stopping = threading.Event()
+        self._session_locks: dict[str, threading.Lock] = {}
+        self._session_locks_guard = threading.Lock()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -216,6 +218,11 @@ class SandboxServer:
         if self.clock.timestamp() > session["created"] + self.limits.session_lifetime_seconds:
             return None
         return session
+
+    def session_lock(self, upload_id: str) -> threading.Lock:
+        """The lock that serializes the chunks of one upload session (offset checked under it)."""
+        with self._session_locks_guard:
+            return self._session_locks.setdefault(upload_id, threading.Lock())
 
     def expire_session(self, upload_id: str | None = None) -> list[str]:
         """Make one session (or every unfinished one) answer 404 from now on."""

@@ -79,7 +79,7 @@ def test_summary_line_and_default_output(work, assets):
     assert result.exit_code == 0, result.stderr
     out = work / "capsule.subtitled.mp4"
     assert out.exists()
-    assert result.stderr.strip().splitlines()[-1].startswith(f"burned 1 cues into {out}: 50 frames")
+    assert result.stderr.strip().splitlines()[-1].startswith(f"burned 1 cue into {out}: 50 frames")
 
 
 def test_crf_from_settings_and_flag(work, assets, monkeypatch):

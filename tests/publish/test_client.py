@@ -226,8 +226,8 @@ def test_endpoint_override_moves_every_call(sandbox, tmp_path, monkeypatch):
     """CAPSULE_ENDPOINT alone sends Data API, upload, Analytics and token calls to it."""
     from googleapiclient.http import MediaFileUpload
 
-    from publish.auth import account_credentials, account_for, write_token_file
     from publish.app import App
+    from publish.auth import account_credentials, account_for, write_token_file
 
     monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
@@ -318,8 +318,8 @@ def test_api_key_never_reaches_debug_logs(sandbox, capsys):
 
 
 def test_endpoint_precedence_flag_env_channel_google(tmp_path, monkeypatch):
-    from publish.auth import account_for
     from publish.app import App
+    from publish.auth import account_for
 
     monkeypatch.delenv("CAPSULE_ENDPOINT", raising=False)
     monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))

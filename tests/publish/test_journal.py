@@ -6,6 +6,7 @@ import os
 import sqlite3
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -109,6 +110,22 @@ def test_unwritable_folder_is_refused_before_anything(tmp_path):
             Journal(ro / "journal.sqlite")
     finally:
         locked.chmod(0o700)
+
+
+@pytest.mark.parametrize(("journal", "reason"), [
+    ("/proc/self/journal.sqlite", "/proc/self: the journal folder is not writable"),
+    ("/sys/capsule-journal/journal.sqlite", "/sys/capsule-journal: cannot create the journal "
+                                            "folder: "),
+])
+def test_unwritable_folder_is_refused_even_for_root(journal, reason):
+    """Row 30 where chmod cannot reach (CI runs as root): kernel file systems refuse root."""
+    if not Path("/proc/self").is_dir() or not Path("/sys").is_dir():
+        pytest.skip("needs Linux /proc and /sys")
+    with pytest.raises(JournalError) as err:
+        Journal(journal)
+    message = str(err.value)
+    assert message.startswith(reason) and message.endswith("with --journal")
+    assert "\n" not in message
 
 
 def test_steps_are_recorded_and_read_back(tmp_path):

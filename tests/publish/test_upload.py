@@ -177,13 +177,25 @@ def test_row7_308_is_not_a_redirect(harness, sandbox, video):
 
 
 def test_row8_lost_final_reply_is_recovered_without_a_second_video(harness, sandbox, video):
+    """The final chunk is stored whole and the video created, but the reply never comes: the
+    status query returns the resource; same video id, one video, same bytes."""
     size = video.stat().st_size
-    harness.run(video, context={"on_progress": once_at(
+    out = harness.run(video, context={"on_progress": once_at(
         LAST, lambda: sandbox.faults.add("lose-reply,method=PUT"))})
+    assert [f["kind"] for f in sandbox.faults.fired] == ["lose-reply"]
     video_id = assert_one_video(sandbox, video)
-    assert harness.row().video_id == video_id
-    assert any(f["kind"] == "lose-reply" for f in sandbox.faults.fired)
-    assert size > LAST
+    assert out.video_id == video_id == harness.row().video_id
+    assert len(sessions(sandbox)) == 1
+    (log,) = sandbox.upload_log().values()
+    assert log["sha256"] == sha256(video)
+    final = [p for p in log["puts"] if p["range"] == f"bytes {LAST}-{size - 1}/{size}"]
+    assert (final[0]["outcome"], final[0]["stored"]) == ("stored", size - LAST)
+    # httplib2 re-sends once on its own after a lost reply; that body is refused (ChunkBody)
+    # and the server, already complete, stores nothing more. Then the status query recovers.
+    assert all(p["stored"] == 0 for p in final[1:])
+    last = log["puts"][-1]
+    assert (last["range"], last["outcome"]) == (f"bytes */{size}", "completed")
+    assert len(harness.sleeps) == 1  # one retry: the lost reply, then the status query
 
 
 def test_row8_final_chunk_stored_but_answered_503_is_recovered_by_the_status_query(
@@ -205,6 +217,57 @@ def test_row9_stalled_server_fails_within_the_timeout_then_resumes(harness, sand
     assert time.monotonic() - started < 15
     assert len(harness.sleeps) >= 1  # the timeout was treated as retryable
     assert_one_video(sandbox, video)
+
+
+def stored_total(sandbox) -> int:
+    """Bytes the server appended over the whole upload: the file size when none was stored
+    twice (a stale request writing after its client gave up would add more)."""
+    return sum(p["stored"] for p in puts_of(sandbox))
+
+
+def test_row10_slow_uplink_within_the_timeout_is_not_a_failure(harness, sandbox, video):
+    # 512 KiB/s: each 256 KiB chunk drains in 0.5 s, well inside the 2 s socket timeout.
+    sandbox.faults.add(f"slow:{2 * CHUNK},method=PUT,path=/upload/*,count=3")
+    started = time.monotonic()
+    harness.run(video)
+    assert time.monotonic() - started >= 1.0  # the uplink really was slow
+    assert harness.sleeps == []  # no spurious timeout, no retry
+    assert [p["outcome"] for p in puts_of(sandbox)] == ["stored", "stored", "stored"]
+    assert stored_total(sandbox) == video.stat().st_size
+    assert_one_video(sandbox, video)
+
+
+def test_row10_uplink_slower_than_the_timeout_resumes_correctly(harness, sandbox, video):
+    """The first chunk drains in 2 s, the client gives up after 0.5 s: the stale request goes
+    on storing what was sent while the client asks for the offset and resends; the session
+    lock and the offset check keep every byte stored exactly once."""
+    from publish.upload import RetryPolicy
+
+    harness.timeout = 0.5
+    sandbox.faults.add(f"slow:{CHUNK // 2},method=PUT,path=/upload/*")
+    policy = RetryPolicy(retries=30, sleep=harness.sleeps.append, rand=lambda: 0.5)
+    harness.run(video, context={"policy": policy})
+    assert len(harness.sleeps) >= 1  # the timeout did fire
+    assert stored_total(sandbox) == video.stat().st_size  # nothing stored twice, no gap
+    assert len(sessions(sandbox)) == 1
+    check_chunk_headers(sandbox)
+    assert_one_video(sandbox, video)
+
+
+def test_row10_uplink_too_slow_to_finish_is_a_temporary_failure(harness, sandbox, video):
+    from publish.upload import RetryPolicy
+
+    harness.timeout = 0.3
+    sandbox.faults.add("slow:4096,method=PUT,path=/upload/*,count=100")
+    policy = RetryPolicy(retries=2, sleep=harness.sleeps.append, rand=lambda: 0.5)
+    with pytest.raises(TemporaryFailure) as err:
+        harness.run(video, context={"policy": policy})
+    assert err.value.exit_code == ExitCode.TEMPORARY
+    assert "gave up after 2 retries" in str(err.value)
+    assert "the session is kept, run the same command again to resume" in str(err.value)
+    row = harness.row()
+    assert row.session_uri and row.video_id is None and row.state == "session"
+    assert videos(sandbox) == []
 
 
 def test_row11_expired_session_starts_a_new_one_when_no_video_exists(harness, sandbox, video):

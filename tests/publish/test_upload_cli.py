@@ -168,6 +168,19 @@ def test_row30_unwritable_journal_fails_before_uploading(env, sandbox, clips, tm
     assert list(sandbox.traffic) == []
 
 
+def test_row30_journal_folder_root_cannot_write_fails_before_uploading(env, sandbox, clips):
+    """The same as root (CI): /proc/self refuses new files whoever asks."""
+    if not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux /proc")
+    result = invoke(env, "upload", str(clips["small"]), *REQUIRED, "--journal",
+                    "/proc/self/journal.sqlite")
+    assert result.exit_code == ExitCode.FAILURE
+    assert result.stderr.strip() == ("capsule: error: /proc/self: the journal folder is not "
+                                     "writable (permission denied); fix its permissions or "
+                                     "choose another with --journal")
+    assert list(sandbox.traffic) == []
+
+
 def test_temporary_failure_exit_code(env, sandbox, clips):
     sandbox.faults.add("503,method=POST,path=/upload/*,count=5")
     result = invoke(env, "-s", "retries=0", "upload", str(clips["small"]), *REQUIRED)

@@ -77,6 +77,7 @@ class Harness:
     notes: list[str] = field(default_factory=list)
     endpoint: str | None = None
     credentials: Any = None
+    timeout: float = TIMEOUT
 
     def __post_init__(self) -> None:
         self.journal = Journal(self.folder / "journal.sqlite")
@@ -87,7 +88,7 @@ class Harness:
         if self.credentials is None:
             self.credentials = self.sandbox.credentials()
         return youtube_service(self.credentials, endpoint=self.endpoint or self.sandbox.url,
-                               timeout=TIMEOUT)
+                               timeout=self.timeout)
 
     def context(self, **overrides: Any) -> UploadContext:
         policy = overrides.pop("policy", None) or RetryPolicy(sleep=self.sleeps.append,
