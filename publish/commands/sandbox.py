@@ -151,7 +151,7 @@ def fault(app: App, specs: tuple[str, ...], clear: bool, state: Path | None, url
 
     SPEC is KIND[:ARG][,method=M][,path=GLOB][,count=N][,bytes=N]. Kinds: an HTTP status
     (503, 500, 429, 401), rate-limit, drop:BYTES, short-range:BYTES, lose-reply,
-    stall:SECONDS, expire-session, invalid-grant, invalid-client.
+    stall:SECONDS, slow:BYTES_PER_SECOND, expire-session, invalid-grant, invalid-client.
 
     \b
     Example:
