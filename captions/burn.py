@@ -7,8 +7,9 @@ chosen by frame number:
     a cue [start, end) is on exactly the frames n with start <= n/fps < end,
     i.e. ceil(start*fps) <= n < ceil(end*fps), computed with Fractions (no float drift).
 
-Cues that never show together share a "lane": one overlay filter fed by one ffconcat list
-of same-size PNGs (see `Lane`), so memory does not grow with the number of cues. Outside
+All the cues of one half of the frame share a "lane": one overlay filter fed by one
+ffconcat list of same-size PNGs, one per stretch of frames showing the same cues (see
+`Lane`), so memory does not grow with the number of cues or languages. Outside
 its cues' frames an overlay passes the frame through untouched: the cost is one decode and
 one encode, as with `ffmpeg -vf subtitles` (libass). Audio is copied packet for packet when
 MP4 can carry it.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import math
 import os
 import re
@@ -221,17 +223,27 @@ def burn_overlays(video: Path | str, overlays: Sequence[OverlayLike], output: Pa
     )
 
 
+@dataclass(frozen=True)
+class Segment:
+    """Frames first <= n < stop during which the same cues show (overlay indexes, in order)."""
+
+    first: int
+    stop: int
+    members: tuple[int, ...]
+
+
 @dataclass
 class Lane:
-    """Cues that never show at the same time, drawn by ONE overlay filter.
+    """One overlay filter for all the cues of one half of the frame (bottom or top).
 
-    One overlay filter per cue costs a few MB each (every filter link keeps frame buffers),
-    so memory would grow with the number of cues; a lane's images are instead one stream
-    (an ffconcat list of same-size PNGs) whose picture switches between two cues. The
-    rectangle (x, y, width, height) is the union of its cues, on the 4:2:0 chroma grid.
+    One overlay filter per cue would cost memory per cue (each ffmpeg input and filter keeps
+    buffers); instead the lane's pictures are one stream, an ffconcat list of same-size PNGs:
+    one picture per segment, holding every cue that shows during it (overlapping cues and
+    stacked languages composited in the preview's order). The rectangle is the union of its
+    cues, on the 4:2:0 chroma grid (overlay rounds odd x/y down).
     """
 
-    items: list[Placement]
+    segments: list[Segment]
     x: int
     y: int
     width: int
@@ -240,62 +252,70 @@ class Lane:
 
 def plan_lanes(overlays: Sequence[OverlayLike], placements: list[Placement],
                info: VideoInfo) -> list[Lane]:
-    """Group the cues of each track and frame half into as few non-overlapping lanes as can be.
-
-    Interval partitioning (cues sorted by first frame, each into the first lane free by
-    then) gives as many lanes as cues overlap at the worst moment — usually one per track.
-    """
-    groups: dict[tuple[int, bool], list[list[Placement]]] = {}
-    for p in sorted(placements, key=lambda p: (p.first, p.index)):
+    """Cut each half's cues into segments at every first/stop frame; one lane per half."""
+    halves: dict[bool, list[Placement]] = {}
+    for p in placements:
         ov = overlays[p.index]
-        top = ov.y + ov.image.size[1] / 2 < info.height / 2
-        lanes = groups.setdefault((getattr(ov, "track_index", 0), top), [])
-        for items in lanes:
-            if items[-1].stop <= p.first:
-                items.append(p)
-                break
+        halves.setdefault(ov.y + ov.image.size[1] / 2 < info.height / 2, []).append(p)
+    lanes = []
+    for _, items in sorted(halves.items()):
+        bounds = sorted({p.first for p in items} | {p.stop for p in items})
+        segments = []
+        for first, stop in itertools.pairwise(bounds):
+            members = tuple(sorted(p.index for p in items if p.first <= first and stop <= p.stop))
+            if members:
+                segments.append(Segment(first, stop, members))
+        boxes = [(overlays[p.index].x, overlays[p.index].y, *overlays[p.index].image.size)
+                 for p in items]
+        x0 = max(min(x for x, _, _, _ in boxes), 0)
+        y0 = max(min(y for _, y, _, _ in boxes), 0)
+        x1 = min(max(x + w for x, _, w, _ in boxes), info.width)
+        y1 = min(max(y + h for _, y, _, h in boxes), info.height)
+        x0, y0 = x0 - x0 % 2, y0 - y0 % 2
+        width, height = x1 - x0 + (x1 - x0) % 2, y1 - y0 + (y1 - y0) % 2
+        lanes.append(Lane(segments, x0, y0, width, height))
+    return lanes
+
+
+def _frame_ranges(segments: list[Segment]) -> list[tuple[int, int]]:
+    """Touching segments merged: the lane's visible frames as inclusive (first, last) pairs."""
+    ranges: list[list[int]] = []
+    for seg in segments:
+        if ranges and ranges[-1][1] == seg.first - 1:
+            ranges[-1][1] = seg.stop - 1
         else:
-            lanes.append([p])
-    result = []
-    for lanes in groups.values():
-        for items in lanes:
-            boxes = [(overlays[p.index].x, overlays[p.index].y, *overlays[p.index].image.size)
-                     for p in items]
-            x0 = max(min(x for x, _, _, _ in boxes), 0)
-            y0 = max(min(y for _, y, _, _ in boxes), 0)
-            x1 = min(max(x + w for x, _, w, _ in boxes), info.width)
-            y1 = min(max(y + h for _, y, _, h in boxes), info.height)
-            x0, y0 = x0 - x0 % 2, y0 - y0 % 2  # the chroma grid: overlay rounds odd x/y down
-            width, height = x1 - x0 + (x1 - x0) % 2, y1 - y0 + (y1 - y0) % 2
-            result.append(Lane(items, x0, y0, width, height))
-    return result
+            ranges.append([seg.first, seg.stop - 1])
+    return [(a, b) for a, b in ranges]
 
 
 def _write_lane(work: Path, k: int, lane: Lane, overlays: Sequence[OverlayLike],
                 fps: Fraction) -> Path:
     """The lane's PNGs and its ffconcat list; returns the list's path.
 
-    Picture i is shown from the midpoint between the previous cue's last frame and cue i's
-    first frame (by n/fps): at least half a frame away from both, so timestamp rounding can
-    never show the wrong picture. When each picture is *visible* is decided separately by
-    the overlay's frame-number `enable`, which is exact.
+    Picture i is shown from the midpoint between the previous segment's last frame and
+    segment i's first frame (by n/fps): at least half a frame away from both, so timestamp
+    rounding can never show the wrong picture. When a picture is *visible* is decided
+    separately by the overlay's frame-number `enable`, which is exact.
     """
     from PIL import Image
 
     lines = ["ffconcat version 1.0"]
     switch_us = [0]
-    for prev, cur in zip(lane.items, lane.items[1:], strict=False):
+    for prev, cur in itertools.pairwise(lane.segments):
         mid = Fraction(prev.stop - 1 + cur.first, 2) / fps
         switch_us.append(round(mid * 1_000_000))
-    for i, p in enumerate(lane.items):
-        ov = overlays[p.index]
+    for i, seg in enumerate(lane.segments):
         canvas = Image.new("RGBA", (lane.width, lane.height), (0, 0, 0, 0))
-        image = ov.image if ov.image.mode == "RGBA" else ov.image.convert("RGBA")
-        canvas.paste(image, (ov.x - lane.x, ov.y - lane.y))
+        for index in seg.members:
+            ov = overlays[index]
+            image = ov.image if ov.image.mode == "RGBA" else ov.image.convert("RGBA")
+            dx, dy = ov.x - lane.x, ov.y - lane.y
+            canvas.alpha_composite(image, dest=(max(dx, 0), max(dy, 0)),
+                                   source=(max(-dx, 0), max(-dy, 0)))
         name = f"lane{k:03d}-{i:05d}.png"
         canvas.save(work / name, compress_level=1)
         lines.append(f"file '{name}'")
-        if i + 1 < len(lane.items):
+        if i + 1 < len(lane.segments):
             lines.append(f"duration {(switch_us[i + 1] - switch_us[i]) / 1e6:.6f}")
     script = work / f"lane{k:03d}.ffconcat"
     script.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -350,7 +370,7 @@ def _filter_graph(info: VideoInfo, lanes: list[Lane]) -> str:
         # RGBA → YUVA once per picture, with the source's matrix and range.
         chains.append(f"[{k}:v]scale=out_color_matrix={info.matrix}:out_range={rng},"
                       f"format=yuva420p[c{k}]")
-        enable = "+".join(f"between(n,{p.first},{p.stop - 1})" for p in lane.items)
+        enable = "+".join(f"between(n,{a},{b})" for a, b in _frame_ranges(lane.segments))
         chains.append(f"[v{k - 1}][c{k}]overlay=x={lane.x}:y={lane.y}:eof_action=repeat:"
                       f"enable='{enable}'[v{k}]")
     tags = [f"range={rng}"]

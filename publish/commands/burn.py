@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from publish.cli import App
+from publish.app import App
 from publish.output import Progress
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
