@@ -120,7 +120,7 @@ KEYS: dict[str, KeySpec] = {
                               "burned subtitle style: outline, box, or key=value overrides"),
     "subtitle_language": KeySpec(_parse_lang, "fr", "language assumed for subtitles"),
     "preset": KeySpec(_parse_choice(*PRESETS), "medium", "x264 encoder preset for burning"),
-    "crf": KeySpec(_parse_int(0, 51), 18, "x264 constant rate factor (0-51, lower is better)"),
+    "crf": KeySpec(_parse_int(1, 51), 18, "x264 constant rate factor (1-51, lower is better)"),
     "chunk_size": KeySpec(_parse_int(CHUNK_GRANULE, None, CHUNK_GRANULE), 8 * 1024 * 1024,
                           "upload chunk size in bytes, a multiple of 256 KiB"),
     "timeout": KeySpec(_parse_float(0), 60.0, "network socket timeout in seconds"),

@@ -70,7 +70,7 @@ def test_invalid_value_names_file_line_and_key(tmp_path):
     path = write(tmp_path, "crf = 99\n")
     with pytest.raises(ConfigError) as info:
         load_settings(path, env={})
-    assert str(info.value) == f"{path}:1: crf: expected a whole number from 0 to 51, got 99"
+    assert str(info.value) == f"{path}:1: crf: expected a whole number from 1 to 51, got 99"
 
 
 def test_chunk_size_must_be_multiple_of_256k(tmp_path):
