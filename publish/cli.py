@@ -2,7 +2,7 @@
 
 Commands are thin: they parse options, call one library function and let `CapsuleGroup.invoke`
 turn exceptions into a one-line message and an exit code (publish/exitcodes.py).
-Heavy libraries (moviepy, numpy, Pillow, googleapiclient, matplotlib) are imported inside the
+Heavy libraries (numpy, Pillow, googleapiclient, matplotlib) are imported inside the
 commands that need them, so `capsule --help` starts fast.
 """
 
