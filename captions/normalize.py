@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import errno
 import itertools
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from captions.errors import LayoutError, SubtitleCheckError
 from captions.model import Cue, Span, Track
 from captions.reading import LEFT_OUT, clock
+from config.atomic import write_bytes
 
 CHAIN_MAX_GAP_MS = 500
 MAX_CHARS = 42
@@ -168,23 +167,8 @@ def _escape(text: str) -> str:
 
 
 def write_srt(path: Path | str, text: str) -> None:
-    """Write SRT text atomically (temp file beside the target, fsync, rename): UTF-8, LF."""
+    """Write SRT text atomically (config.atomic): UTF-8, LF."""
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such folder", str(path.parent))
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.replace("\r\n", "\n").encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    write_bytes(path, text.replace("\r\n", "\n").encode("utf-8"))

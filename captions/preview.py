@@ -9,12 +9,12 @@ output, exactly what the burn composites with ffmpeg.
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from config.atomic import atomic_write
 
 from .errors import CaptionsError
 from .model import Track
@@ -163,20 +163,13 @@ def contact_sheet(video: Path | str, tracks: Sequence[Track], style: Style, *,
 
 
 def save_png(image, path: Path | str) -> Path:
-    """Write `image` as PNG atomically: a temp file beside the target, fsync, rename."""
+    """Write `image` as PNG atomically (config.atomic): the old file or the new, never torn."""
     path = Path(path)
+    if not path.parent.is_dir():
+        raise PreviewError(f"cannot write there: no such folder {path.parent}", path=path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with atomic_write(path, binary=True) as handle:
+            image.save(handle, "PNG")
     except OSError as exc:
         raise PreviewError(f"cannot write there: {exc.strerror or exc}", path=path) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            image.save(handle, "PNG")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

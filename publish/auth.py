@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from publish.atomic import atomic_write
+from config.atomic import atomic_write
 from publish.client import (
     CapsuleHttp,
     Endpoints,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from captions.language import guess_language
 from captions.video import probe
+from config.atomic import write_text
 from config.manifest import render_manifest
-from publish.atomic import write_text
 from publish.errors import InvalidInput
 
 

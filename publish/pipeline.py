@@ -637,7 +637,7 @@ def _burn(checked: Checked, env: Env, picture_fp: str) -> dict[str, Any]:
         leftover.unlink(missing_ok=True)  # temp files of burns killed before they finished
     stat = output.stat()
     side = output.with_name(output.name + SIDE_CAR)
-    from publish.atomic import write_text
+    from config.atomic import write_text
 
     write_text(side, json.dumps({"fingerprint": picture_fp, "size": stat.st_size,
                                  "mtime_ns": stat.st_mtime_ns}, indent=1) + "\n")

@@ -101,7 +101,7 @@ def frame_thumbnail(video: Path, t_ms: int, out: Path, title: str | None = None,
     """Save the frame at `t_ms`, scaled to 1280x720, as a JPEG; the title is drawn on top by
     the captions renderer (same fonts, shaping and bidi as the burned subtitles)."""
     from captions.video import extract_frame
-    from publish.atomic import atomic_write
+    from config.atomic import atomic_write
 
     image = extract_frame(video, t_ms).convert("RGB").resize((1280, 720))
     if title:

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from publish.app import App
+from publish.commands.options import subtitle_inputs
 from publish.output import Progress
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
@@ -36,13 +37,7 @@ def default_output(video: Path) -> Path:
 
 
 @click.command()
-@click.argument("video", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--subs", "subs", multiple=True, required=True, metavar="FILE",
-              type=click.Path(path_type=Path, dir_okay=False),
-              help="Subtitle file (SRT, WebVTT, ASS); repeat to stack languages.")
-@click.option("--lang", "langs", multiple=True, metavar="L",
-              help="Language of each --subs file, in order (fr, ar, zgh, en…).")
-@click.option("--encoding", metavar="E", help="Text encoding of the subtitle files (cp1256…).")
+@subtitle_inputs
 @click.option("--style", "style_spec", metavar="STYLE",
               help="outline or box, then key=value overrides (default: setting subtitle_style).")
 @click.option("--crf", type=click.IntRange(1, 51), help="x264 quality (default: setting crf).")

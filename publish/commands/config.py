@@ -69,8 +69,8 @@ def init(app: App) -> None:
     Example:
       capsule config init && $EDITOR "$(capsule config path --config-file)"
     """
+    from config.atomic import write_text
     from config.settings import TEMPLATE, default_config_path
-    from publish.atomic import write_text
     from publish.errors import InvalidInput
 
     path = app.config_path or default_config_path()

@@ -8,6 +8,7 @@ import click
 
 from publish.app import App
 from publish.commands.captions import STYLE_HELP, resolve_style
+from publish.commands.options import subtitle_inputs
 
 
 def _time(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -23,13 +24,7 @@ def _time(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
 
 
 @click.command()
-@click.argument("video", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--subs", "subs", multiple=True, required=True, metavar="FILE",
-              type=click.Path(path_type=Path, dir_okay=False),
-              help="Subtitle file (SRT, WebVTT, ASS); repeat to stack languages.")
-@click.option("--lang", "langs", multiple=True, metavar="L",
-              help="Language of each --subs file, in order (fr, ar, zgh, en…).")
-@click.option("--encoding", metavar="E", help="Text encoding of the subtitle files (cp1256…).")
+@subtitle_inputs
 @click.option("--at", "at_ms", metavar="TIME", callback=_time,
               help="Moment to show: 12.5, 00:00:12.5 or 00:00:12,500.")
 @click.option("--cue", type=click.IntRange(min=1), metavar="N",

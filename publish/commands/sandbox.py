@@ -75,7 +75,7 @@ def serve(app: App, port: int, host: str, state: Path | None, client_id: str | N
     Example:
       capsule sandbox serve --state /tmp/yt --limit processing_seconds=5
     """
-    from publish.atomic import write_text
+    from config.atomic import write_text
     from publish.client import running_sandbox
     from publish.errors import Busy, InvalidInput
     from publish.sandbox import (

@@ -208,7 +208,7 @@ def export(app: App, fmt: str | None, output: Path | None, videos: list[str],
     Example:
       capsule stats export --csv -o views.csv
     """
-    from publish.atomic import write_text
+    from config.atomic import write_text
     from publish.output import info
     from publish.stats.store import snapshot_rows, to_csv, to_json
 

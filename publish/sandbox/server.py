@@ -28,7 +28,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from publish.atomic import write_text
+from config.atomic import write_text
 from publish.sandbox.api import Call, YouTubeApi
 from publish.sandbox.clock import SandboxClock
 from publish.sandbox.discovery import Discovery

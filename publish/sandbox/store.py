@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from publish.atomic import write_text
+from config.atomic import write_text
 
 STATE_VERSION = 1
 _COLLECTIONS = ("videos", "captions", "thumbnails", "playlists", "playlistItems", "sessions",

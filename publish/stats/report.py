@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from publish.atomic import write_bytes, write_text
+from config.atomic import write_bytes, write_text
 from publish.journal import Journal
 
 SERIES_COLORS = ("#1f6fb4", "#e4572e", "#2a9d43", "#8e44ad", "#d4a017", "#17a2b8", "#c2185b",

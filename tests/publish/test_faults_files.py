@@ -34,7 +34,7 @@ def _writers(folder: Path) -> dict:
     from google.oauth2.credentials import Credentials
 
     from captions.normalize import write_srt
-    from publish.atomic import write_bytes, write_text
+    from config.atomic import write_bytes, write_text
     from publish.auth import save_token
     from publish.cli import main
     from publish.thumbnail import frame_thumbnail
@@ -152,7 +152,7 @@ def test_row26_crash_while_writing_leaves_the_old_file_valid(scenario, point, tm
     # the target, and never read: the next write replaces the target all the same.
     (temp,) = [p.name for p in tmp_path.iterdir() if p != target]
     assert temp.startswith(f".{target.name}.")
-    from publish.atomic import write_text
+    from config.atomic import write_text
 
     write_text(target, '{"new": true}\n')
     assert json.loads(target.read_text(encoding="utf-8")) == {"new": True}
