@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config.errors import ConfigError
 from config.manifest import Capsule
 from publish import quota
 from publish.errors import InvalidInput
@@ -497,121 +496,106 @@ def check_quota(plan: Plan, env: Env) -> None:
 
 
 def run_plan(plan: Plan, env: Env) -> Plan:
-    """Carry out every pending step; each is journaled when it completes."""
-    from publish.upload import RetryPolicy, UploadContext, UploadJob, run_upload
-
+    """Carry out every pending step in order; each is journaled when it completes."""
     check_quota(plan, env)
-    checked, capsule, journal = plan.checked, plan.capsule, env.journal
     pub = plan.publication
     if pub is None or plan.new_version:
-        pub = _start_publication(journal, capsule, env.channel, plan.picture_fp, pub)
+        pub = _start_publication(env.journal, plan.capsule, env.channel, plan.picture_fp, pub)
         if plan.new_version:
             env.note(f"--new-version: publication v{pub.version} replaces the earlier one")
-
-    burned_now = False
-    if capsule.burn:
-        step = plan.step("burn")
-        if step.state != "done":
-            _running(env, step)
-            step.result = _burn(checked, env, plan.picture_fp)
-            step.state, burned_now = "done", True
-            _done(env, step)
-
-    step = plan.step("upload")
-    if step.state != "done":
-        _running(env, step)
-        policy = RetryPolicy(retries=env.retries)
-        if env.sleep is not None:
-            policy.sleep = env.sleep
-        job = UploadJob(video=_upload_source(capsule), metadata=checked.metadata,
-                        channel=env.channel, restart=burned_now and pub.video_id is None)
-        ctx = UploadContext(journal=journal, service_factory=env.service_factory,
-                            chunk_size=env.chunk_size, policy=policy, limits=env.limits,
-                            on_progress=env.upload_progress, on_event=env.on_event,
-                            verify_video=not capsule.burn)
-        outcome = run_upload(job, ctx)
-        _update_publication(journal, pub.id, upload_id=outcome.upload_id,
-                            video_id=outcome.video_id, picture_fp=plan.picture_fp)
-        pub.upload_id, pub.video_id = outcome.upload_id, outcome.video_id
-        journal.record_step(pub.upload_id, "picture", "", "done",
-                            picture_inputs(checked, env))
-        step.state = "done"
-        step.result = {"video_id": outcome.video_id, "url": env.watch_url(outcome.video_id),
-                       "existing": outcome.existing, "resumed": outcome.resumed}
-        step.detail = f"video {outcome.video_id}"
-        meta = plan.step("metadata")
-        if meta.state == "pending":
-            if outcome.existing and outcome.resource.get("snippet") is not None \
-                    and _recorded_differs(outcome, checked.metadata):
-                meta.state = "update"
-            else:
-                journal.record_step(pub.upload_id, "metadata", "", "done",
-                                    {"fingerprint": metadata_fp(checked.metadata)})
-                meta.state = "done"
-                meta.detail = "sent with the upload"
-        _done(env, step)
-    service = None
-
-    def api() -> Any:
-        nonlocal service
-        if service is None:
-            service = env.service_factory()
-        return service
-
-    meta = plan.step("metadata")
-    if meta.state == "update":
-        _running(env, meta)
-        meta.result = _update_metadata(api(), journal, pub, checked.metadata, env)
-        meta.state = "done"
-        _done(env, meta)
-
+    run = _Run(plan, env, pub)
+    actions: dict[str, Callable[[_Run, Step], dict[str, Any]]] = {
+        "burn": _burn, "upload": _upload, "metadata": _update_metadata, "caption": _caption,
+        "thumbnail": _thumbnail, "playlist": _playlist, "statistics": _track}
     for step in plan.steps:
-        if not step.name.startswith("caption:") or step.state == "done":
+        if step.state == "done":  # also a metadata step the upload itself just carried
             continue
         _running(env, step)
-        step.result = _caption(api(), checked, env, pub, step.name.partition(":")[2])
-        step.state = "done"
-        _done(env, step)
-
-    if capsule.thumbnail is not None:
-        step = plan.step("thumbnail")
-        if step.state != "done":
-            _running(env, step)
-            step.result = _thumbnail(api(), checked, env, pub)
-            step.state = "done"
-            _done(env, step)
-
-    if capsule.playlist is not None:
-        step = plan.step("playlist")
-        if step.state != "done":
-            from publish.playlist import add_to_playlist
-
-            _running(env, step)
-            wanted = capsule.playlist.id or capsule.playlist.title or ""
-            result = add_to_playlist(api(), journal, video_id=pub.video_id, wanted=wanted,
-                                     create=capsule.playlist.create,
-                                     privacy=checked.metadata.privacy, channel=env.channel,
-                                     upload_id=pub.upload_id)
-            step.result = {**result, "wanted": wanted}
-            journal.record_step(pub.upload_id, "playlist", "", "done", step.result)
-            step.state = "done"
-            _done(env, step)
-
-    step = plan.step("statistics")
-    if step.state != "done":
-        from publish.stats.store import track
-
-        _running(env, step)
-        track(journal, pub.video_id, source="capsule", title=checked.metadata.title)
-        journal.record_step(pub.upload_id, "statistics", "", "done", {"tracked": True})
+        step.result = actions[step.name.partition(":")[0]](run, step)
         step.state = "done"
         _done(env, step)
     plan.publication = pub
     return plan
 
 
+@dataclass
+class _Run:
+    """One run of a plan: its publication row and the API service, built on first use."""
+
+    plan: Plan
+    env: Env
+    pub: Publication
+    burned_now: bool = False
+    _service: Any = None
+
+    @property
+    def checked(self) -> Checked:
+        return self.plan.checked
+
+    def api(self) -> Any:
+        if self._service is None:
+            self._service = self.env.service_factory()
+        return self._service
+
+
+def _upload(run: _Run, step: Step) -> dict[str, Any]:
+    """The journaled, resumable upload (publish.upload), then the publication row knows it."""
+    from publish.upload import RetryPolicy, UploadContext, UploadJob, run_upload
+
+    env, pub, checked = run.env, run.pub, run.checked
+    capsule, journal = checked.capsule, env.journal
+    policy = RetryPolicy(retries=env.retries)
+    if env.sleep is not None:
+        policy.sleep = env.sleep
+    job = UploadJob(video=_upload_source(capsule), metadata=checked.metadata,
+                    channel=env.channel, restart=run.burned_now and pub.video_id is None)
+    ctx = UploadContext(journal=journal, service_factory=run.api, chunk_size=env.chunk_size,
+                        policy=policy, limits=env.limits, on_progress=env.upload_progress,
+                        on_event=env.on_event, verify_video=not capsule.burn)
+    outcome = run_upload(job, ctx)
+    _update_publication(journal, pub.id, upload_id=outcome.upload_id,
+                        video_id=outcome.video_id, picture_fp=run.plan.picture_fp)
+    pub.upload_id, pub.video_id = outcome.upload_id, outcome.video_id
+    journal.record_step(pub.upload_id, "picture", "", "done", picture_inputs(checked, env))
+    step.detail = f"video {outcome.video_id}"
+    meta = run.plan.step("metadata")
+    if meta.state == "pending":
+        if outcome.existing and _recorded_differs(outcome, checked.metadata):
+            meta.state = "update"
+        else:
+            journal.record_step(pub.upload_id, "metadata", "", "done",
+                                {"fingerprint": metadata_fp(checked.metadata)})
+            meta.state, meta.detail = "done", "sent with the upload"
+    return {"video_id": outcome.video_id, "url": env.watch_url(outcome.video_id),
+            "existing": outcome.existing, "resumed": outcome.resumed}
+
+
+def _playlist(run: _Run, step: Step) -> dict[str, Any]:
+    from publish.playlist import add_to_playlist
+
+    spec, pub = run.checked.capsule.playlist, run.pub
+    wanted = spec.id or spec.title or ""
+    result = add_to_playlist(run.api(), run.env.journal, video_id=pub.video_id, wanted=wanted,
+                             create=spec.create, privacy=run.checked.metadata.privacy,
+                             channel=run.env.channel, upload_id=pub.upload_id)
+    result = {**result, "wanted": wanted}
+    run.env.journal.record_step(pub.upload_id, "playlist", "", "done", result)
+    return result
+
+
+def _track(run: _Run, step: Step) -> dict[str, Any]:
+    from publish.stats.store import track
+
+    track(run.env.journal, run.pub.video_id, source="capsule",
+          title=run.checked.metadata.title)
+    run.env.journal.record_step(run.pub.upload_id, "statistics", "", "done", {"tracked": True})
+    return {"tracked": True}
+
+
 def _recorded_differs(outcome: Any, metadata: VideoMetadata) -> bool:
-    return outcome.resource.get("snippet", {}).get("title") != metadata.title
+    """An existing video (same file uploaded before) whose title is not the manifest's."""
+    snippet = outcome.resource.get("snippet")
+    return snippet is not None and snippet.get("title") != metadata.title
 
 
 def _running(env: Env, step: Step) -> None:
@@ -624,9 +608,11 @@ def _done(env: Env, step: Step) -> None:
         env.on_step(step)
 
 
-def _burn(checked: Checked, env: Env, picture_fp: str) -> dict[str, Any]:
+def _burn(run: _Run, step: Step) -> dict[str, Any]:
     from captions.burn import burn
 
+    checked, env, picture_fp = run.checked, run.env, run.plan.picture_fp
+    run.burned_now = True
     capsule = checked.capsule
     tracks = [checked.tracks[lang] for lang in capsule.burn]
     output = capsule.burn_output
@@ -645,14 +631,14 @@ def _burn(checked: Checked, env: Env, picture_fp: str) -> dict[str, Any]:
             "wall_s": round(result.wall_s, 2), "bytes": result.output_bytes}
 
 
-def _update_metadata(service: Any, journal: Journal, pub: Publication,
-                     metadata: VideoMetadata, env: Env) -> dict[str, Any]:
+def _update_metadata(run: _Run, step: Step) -> dict[str, Any]:
     """videos.update with whole parts re-sent (omitted fields would be cleared)."""
+    journal, pub, metadata, env = run.env.journal, run.pub, run.checked.metadata, run.env
     body = metadata.to_resource()
     body["id"] = pub.video_id
     parts = ",".join(p for p in ("snippet", "status", "localizations", "recordingDetails")
                      if p in body)
-    request = service.videos().update(part=parts, body=body)
+    request = run.api().videos().update(part=parts, body=body)
     quota.execute(journal, "videos.update", request,
                   doing=f"updating the metadata of video {pub.video_id}", channel=env.channel,
                   upload_id=pub.upload_id)
@@ -661,16 +647,18 @@ def _update_metadata(service: Any, journal: Journal, pub: Publication,
     return {"updated": parts}
 
 
-def _caption(service: Any, checked: Checked, env: Env, pub: Publication,
-             lang: str) -> dict[str, Any]:
+def _caption(run: _Run, step: Step) -> dict[str, Any]:
     from captions.normalize import write_srt
     from publish.captions_api import put_track
+
+    checked, env, pub = run.checked, run.env, run.pub
+    lang = step.name.partition(":")[2]
 
     work = _work_dir(env, pub)
     srt = work / f"caption.{lang}.srt"
     write_srt(srt, _caption_srt(checked, lang))
     name = caption_name(checked.capsule, lang)
-    track = put_track(service, env.journal, video_id=pub.video_id, language=lang, srt=srt,
+    track = put_track(run.api(), env.journal, video_id=pub.video_id, language=lang, srt=srt,
                       name=name, channel=env.channel, upload_id=pub.upload_id)
     result = {"id": track.get("id"), "language": lang, "name": name,
               "fingerprint": _caption_fp(checked, lang)}
@@ -685,8 +673,10 @@ def _work_dir(env: Env, pub: Publication) -> Path:
     return work
 
 
-def _thumbnail(service: Any, checked: Checked, env: Env, pub: Publication) -> dict[str, Any]:
+def _thumbnail(run: _Run, step: Step) -> dict[str, Any]:
     from publish.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
+
+    checked, env, pub = run.checked, run.env, run.pub
 
     capsule = checked.capsule
     spec = capsule.thumbnail
@@ -697,7 +687,7 @@ def _thumbnail(service: Any, checked: Checked, env: Env, pub: Publication) -> di
                                 work / "thumbnail.jpg", spec.title,
                                 checked.metadata.default_language or "fr")
     info = check_thumbnail(image)
-    reply = set_thumbnail(service, env.journal, video_id=pub.video_id, info=info,
+    reply = set_thumbnail(run.api(), env.journal, video_id=pub.video_id, info=info,
                           channel=env.channel, upload_id=pub.upload_id)
     result = {"file": str(image), "items": reply.get("items", []),
               "fingerprint": _thumbnail_fp(capsule)}
@@ -726,6 +716,3 @@ def status(journal: Journal, capsule: Capsule, channel: str) -> dict[str, Any]:
             "version": pub.version, "video_id": pub.video_id, "steps": steps,
             "quota_spent": spent, "updated_at": pub.updated_at}
 
-
-def manifest_error(capsule: Capsule, key: str, message: str) -> ConfigError:
-    return capsule.error(key, message)
