@@ -149,6 +149,8 @@ class PublishRun:
             if not pending and not collect:
                 self.finish(plan, nothing=True)
                 return
+            if not pending:
+                self.say(f"{plan.capsule.path}: every step is already done")
             pipeline.run_plan(plan, env)
             if collect:
                 self.collect(journal, env)
