@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -170,9 +171,12 @@ def ensure_schema(journal: Journal) -> None:
 
 
 # ----------------------------------------------------------------------------------- preflight
-def preflight(capsule: Capsule, *, default_style: str = "outline") -> Checked:
+def preflight(capsule: Capsule, *, default_style: str = "outline",
+              scheduled: datetime | None = None) -> Checked:
     """Every local check at once: video, subtitles, style, metadata, thumbnail. Costs nothing.
 
+    `scheduled` is the publication time YouTube already holds for this capsule: once it has
+    passed, the same time in the manifest is history, not an error (tags can still be updated).
     Raises PreflightFailed listing every problem, each one line naming its file and line.
     """
     from captions.checking import check_track
@@ -213,7 +217,10 @@ def preflight(capsule: Capsule, *, default_style: str = "outline") -> Checked:
                 warnings.append(_finding_line(finding, severity=False))
 
     metadata = VideoMetadata.from_mapping(capsule.metadata)
+    kept = metadata.publish_at is not None and metadata.publish_at == scheduled
     for violation in metadata.validate():
+        if kept and violation.startswith("publish_at: ") and "is not in the future" in violation:
+            continue
         field_name = violation.split(":", 1)[0].strip()
         problems.append(_at(capsule, f"metadata.{field_name}", violation, prefix=False))
 
@@ -306,8 +313,28 @@ def picture_inputs(checked: Checked, env: Env) -> dict[str, Any]:
     return inputs
 
 
+METADATA_PARTS = ("snippet", "status", "localizations", "recordingDetails")
+
+
 def metadata_fp(metadata: VideoMetadata) -> str:
     return _digest(metadata.to_resource())
+
+
+def metadata_record(metadata: VideoMetadata, **extra: Any) -> dict[str, Any]:
+    """What the journal keeps of the metadata YouTube holds: one fingerprint per part."""
+    resource = metadata.to_resource()
+    return {"fingerprint": metadata_fp(metadata),
+            "parts": {p: _digest(resource[p]) for p in METADATA_PARTS if p in resource},
+            "publish_at": metadata.publish_at.isoformat() if metadata.publish_at else None,
+            **extra}
+
+
+def scheduled_time(journal: Journal, capsule: Capsule, channel: str) -> datetime | None:
+    """The publication time YouTube holds for this capsule's video, if one was sent."""
+    pub = find_publication(journal, capsule, channel)
+    record = _step_record(journal, pub, "metadata") if pub is not None else None
+    when = (record or {}).get("publish_at")
+    return datetime.fromisoformat(when) if when else None
 
 
 # ----------------------------------------------------------------------------------- journal rows
@@ -564,7 +591,7 @@ def _upload(run: _Run, step: Step) -> dict[str, Any]:
             meta.state = "update"
         else:
             journal.record_step(pub.upload_id, "metadata", "", "done",
-                                {"fingerprint": metadata_fp(checked.metadata)})
+                                metadata_record(checked.metadata))
             meta.state, meta.detail = "done", "sent with the upload"
     return {"video_id": outcome.video_id, "url": env.watch_url(outcome.video_id),
             "existing": outcome.existing, "resumed": outcome.resumed}
@@ -632,19 +659,36 @@ def _burn(run: _Run, step: Step) -> dict[str, Any]:
 
 
 def _update_metadata(run: _Run, step: Step) -> dict[str, Any]:
-    """videos.update with whole parts re-sent (omitted fields would be cleared)."""
+    """videos.update of the parts that changed, each re-sent whole (omitted fields would be
+    cleared); parts that did not change are not named, so YouTube keeps them as they are.
+
+    Once a scheduled time has passed YouTube has made the video public: a changed status then
+    says public, without the schedule, rather than turning the video private again.
+    """
     journal, pub, metadata, env = run.env.journal, run.pub, run.checked.metadata, run.env
-    body = metadata.to_resource()
-    body["id"] = pub.video_id
-    parts = ",".join(p for p in ("snippet", "status", "localizations", "recordingDetails")
-                     if p in body)
-    request = run.api().videos().update(part=parts, body=body)
+    resource = metadata.to_resource()
+    before = (_step_record(journal, pub, "metadata") or {}).get("parts", {})
+    parts = [p for p in METADATA_PARTS
+             if p in resource and before.get(p) != _digest(resource[p])]
+    if not parts:  # only the fingerprint's format changed: nothing to send
+        journal.record_step(pub.upload_id, "metadata", "", "done", metadata_record(metadata))
+        return {"updated": ""}
+    body = {"id": pub.video_id, **{p: resource[p] for p in parts}}
+    if "snippet" not in parts and "localizations" in parts:
+        body["snippet"] = resource["snippet"]  # localizations need snippet.defaultLanguage
+        parts.insert(0, "snippet")
+    status = body.get("status")
+    if status and metadata.publish_at is not None \
+            and metadata.publish_at <= datetime.now(UTC):
+        status.pop("publishAt", None)
+        status["privacyStatus"] = "public"
+    request = run.api().videos().update(part=",".join(parts), body=body)
     quota.execute(journal, "videos.update", request,
                   doing=f"updating the metadata of video {pub.video_id}", channel=env.channel,
                   upload_id=pub.upload_id)
     journal.record_step(pub.upload_id, "metadata", "", "done",
-                        {"fingerprint": metadata_fp(metadata), "updated": True})
-    return {"updated": parts}
+                        metadata_record(metadata, updated=True))
+    return {"updated": ",".join(parts)}
 
 
 def _caption(run: _Run, step: Step) -> dict[str, Any]:

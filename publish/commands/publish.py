@@ -119,8 +119,11 @@ class PublishRun:
         capsule = load_manifest(self.manifest, default_timezone=settings.timezone)
         if capsule.channel and not app.channel_name:
             app.channel_name = capsule.channel
+        with app.journal(self.journal_file) as journal:
+            scheduled = pipeline.scheduled_time(journal, capsule, app.channel.name)
         try:
-            checked = pipeline.preflight(capsule, default_style=settings.subtitle_style)
+            checked = pipeline.preflight(capsule, default_style=settings.subtitle_style,
+                                         scheduled=scheduled)
         except pipeline.PreflightFailed as exc:
             for problem in exc.problems:  # one line each, then the summary from the boundary
                 click.echo(problem, err=True)

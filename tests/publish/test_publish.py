@@ -361,3 +361,23 @@ def test_readme_quick_start_on_the_embedded_sandbox(isolated, monkeypatch):
     shown = CliRunner().invoke(main, ["--sandbox", "stats", "show", "--json"])
     assert shown.exit_code == 0, shown.stderr
     assert video_id in shown.stdout
+
+
+def test_after_the_scheduled_time_a_tag_change_only_touches_the_snippet(env, sandbox, capsule):
+    from datetime import UTC, datetime, timedelta
+
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = capsule.read_text(encoding="utf-8").replace(
+        "publish_at = 2030-07-30T10:00:00", f"publish_at = {soon}")
+    capsule.write_text(text, encoding="utf-8")
+    assert publish(str(capsule)).exit_code == 0
+    time.sleep(2.5)  # the schedule is now in the past: YouTube made (or will make) it public
+    capsule.write_text(text.replace('tags = ["traite", "sensibilisation"]',
+                                    'tags = ["traite", "bilan"]'), encoding="utf-8")
+    result = publish(str(capsule), "--json")
+    assert result.exit_code == 0, result.stderr
+    meta = {s["step"]: s for s in json.loads(result.stdout)["steps"]}["metadata"]
+    assert meta["result"] == {"updated": "snippet"}
+    (video,) = server_videos(sandbox)
+    assert video["snippet"]["tags"] == ["traite", "bilan"]
+    assert video["status"]["publishAt"].startswith(soon[:16])  # status left as YouTube holds it
