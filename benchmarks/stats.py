@@ -10,7 +10,7 @@
 
 Exit status 1 when a target is missed.
 
-    python benchmarks/stats.py [--videos 1000] [--days 365] [--keep DIR]
+    python benchmarks/stats.py [--videos 1000] [--days 365] [--runs 3] [--keep DIR]
 """
 
 from __future__ import annotations

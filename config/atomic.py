@@ -34,8 +34,9 @@ def atomic_write(path: Path | str, mode: int = 0o644, *, binary: bool = False,
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        if isinstance(exc, OSError) and exc.filename is None:
-            exc.filename = str(target)  # "disk full writing TARGET", not a bare errno
+        if isinstance(exc, OSError) and exc.filename in (None, str(tmp)):
+            exc.filename = str(target)  # name the file the user asked for, not our temp file
+            exc.filename2 = None
         raise
     fsync_dir(target.parent)
 

@@ -104,6 +104,8 @@ def serve(app: App, port: int, host: str, state: Path | None, client_id: str | N
     try:
         server.start()
     except OSError as exc:
+        if exc.filename:  # writing client_secrets.json failed, not the bind: name the file
+            raise
         raise InvalidInput(f"cannot listen on {host}:{port} ({exc.strerror}); choose another "
                            "--port") from exc
     marker = folder / "server.json"

@@ -35,7 +35,6 @@ def _video_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
         raise click.BadParameter(str(exc), ctx, param) from None
 
 
-
 @click.group()
 def stats() -> None:
     """Collect view statistics of tracked videos and turn the history into tables and reports.
@@ -114,7 +113,7 @@ def collect(app: App, analytics: bool, json_mode: bool) -> None:
     try:
         with app.journal() as journal, \
                 app.progress("collecting", json_mode=json_mode, unit="videos") as progress:
-            run_collect(journal, lambda: _connect(app, analytics), channel=_channel_name(app),
+            run_collect(journal, lambda: _connect(app, analytics), channel=app.channel.name,
                         progress=progress, result=result)
     except Exception as exc:
         if json_mode:
@@ -130,13 +129,9 @@ def collect(app: App, analytics: bool, json_mode: bool) -> None:
     missing = f", {len(result.missing)} missing (deleted or private)" if result.missing else ""
     extra = (f", Analytics: {result.analytics_days} day rows, {result.analytics_countries} "
              "country rows" if analytics else "")
-    info(f"collected {result.collected} of {result.tracked} video(s){missing}{extra} with "
-         f"{result.api_calls} call(s) of {result.method} in {result.duration_s:.1f} s",
+    info(f"collected {result.collected} of {result.tracked} video(s) via {result.method}"
+         f"{missing}{extra}; {result.api_calls} API call(s) in {result.duration_s:.1f} s",
          quiet=app.quiet)
-
-
-def _channel_name(app: App) -> str:
-    return app.channel.name
 
 
 def _connect(app: App, analytics: bool) -> tuple[Any, Any]:
@@ -298,9 +293,11 @@ def _global_args(app: App) -> list[str]:
         args += ["--endpoint", app.endpoint_flag]
     if app.sandbox:
         args.append("--sandbox")
-    # cron and systemd do not see this shell's CAPSULE_* variables: repeat where data lives.
+    # cron and systemd do not see this shell's CAPSULE_* variables: repeat where data lives
+    # (an --endpoint flag is already repeated above).
     for key in ("data_dir", "journal", "endpoint"):
         value = app.settings.values[key]
-        if value.value is not None and not value.origin.startswith(("default", "file:")):
+        if value.value is not None and not value.origin.startswith(
+                ("default", "file:", "flag:--endpoint")):
             args += ["--set", f"{key}={value.value}"]
     return args

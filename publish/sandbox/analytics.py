@@ -100,11 +100,12 @@ def report(api: YouTubeApi, params: dict[str, Any]) -> dict[str, Any]:
                   if group["views"] else 0}
         rows.append([*key, *(values[m] for m in metrics)])
     rows = _sorted(rows, params.get("sort"), dimensions, metrics)
+    # The discovery document states minValue 1 only in prose, so the router lets 0 through.
     start_index = int(params.get("startIndex", 1))
-    if "maxResults" in params:
-        rows = rows[start_index - 1:start_index - 1 + int(params["maxResults"])]
-    else:
-        rows = rows[start_index - 1:]
+    max_results = int(params.get("maxResults", len(rows)))
+    if start_index < 1 or ("maxResults" in params and max_results < 1):
+        raise _bad("startIndex and maxResults must be at least 1.")
+    rows = rows[start_index - 1:start_index - 1 + max_results]
     table: dict[str, Any] = {
         "kind": "youtubeAnalytics#resultTable",
         "columnHeaders": [{"name": d, "columnType": "DIMENSION", "dataType": "STRING"}

@@ -136,11 +136,19 @@ class YouTubeApi:
     # Videos ---------------------------------------------------------------------------------
 
     def _video(self, video_id: str, *, owner: bool = True) -> dict[str, Any]:
+        video = self._visible(video_id, owner=owner)
+        if video is None:
+            raise not_found("videoNotFound", "The video identified by the <code>id</code> "
+                            "parameter could not be found.", location="id")
+        return video
+
+    def _visible(self, video_id: str, *, owner: bool) -> dict[str, Any] | None:
+        """The video unless deleted, or private to a caller who is not its owner (lists skip
+        such ids silently, as YouTube does)."""
         video = self.store["videos"].get(video_id)
         if video is None or video.get("_deleted") or (
                 not owner and self._privacy(video) == "private"):
-            raise not_found("videoNotFound", "The video identified by the <code>id</code> "
-                            "parameter could not be found.", location="id")
+            return None
         return video
 
     def _privacy(self, video: dict[str, Any]) -> str:
@@ -321,12 +329,7 @@ class YouTubeApi:
             if len(ids) > 50:
                 raise ApiError(400, "invalidParameter", "Too many ids (at most 50).",
                                domain="youtube.parameter", location="id")
-            found = []
-            for video_id in ids:
-                video = self.store["videos"].get(video_id)
-                if video and not video.get("_deleted") and (
-                        call.owner or self._privacy(video) != "private"):
-                    found.append(video)
+            found = [v for v in (self._visible(i, owner=call.owner) for i in ids) if v]
             items = [self.render_video(v, parts, owner=call.owner) for v in found]
             return 200, self._list_reply("youtube#videoListResponse", items, len(items),
                                          len(items))
@@ -379,9 +382,8 @@ class YouTubeApi:
         now = self.clock.timestamp()
         items = []
         for video_id in ids:
-            video = self.store["videos"].get(video_id)
-            if not video or video.get("_deleted") or (
-                    not call.owner and self._privacy(video) == "private"):
+            video = self._visible(video_id, owner=call.owner)
+            if video is None:
                 continue
             item: dict[str, Any] = {"kind": "youtube#videoStats", "id": video_id}
             if "snippet" in parts:
@@ -495,14 +497,15 @@ class YouTubeApi:
         track = self._caption(body.get("id"))
         snippet = body.get("snippet") or {}
         with self.store.change():
-            if "isDraft" in snippet:
-                track["isDraft"] = bool(snippet["isDraft"])
-            if snippet.get("name") is not None:
-                track["name"] = snippet["name"]
+            # The file first: a refused one (empty, too large) must leave the track as it was.
             if call.media is not None:
                 self._store_caption_file(track, call.media)
             else:
                 track["lastUpdated"] = rfc3339(self.clock.now())
+            if "isDraft" in snippet:
+                track["isDraft"] = bool(snippet["isDraft"])
+            if snippet.get("name") is not None:
+                track["name"] = snippet["name"]
         return self.render_caption(track)
 
     def captions_list(self, call: Call) -> tuple[int, Any]:

@@ -219,11 +219,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     # OAuth ----------------------------------------------------------------------------------
 
     def _form(self) -> dict[str, str]:
-        data, _, complete = self._read(limit=1 << 20)
-        if not complete:
-            raise _Closed()
-        return {k: v[-1] for k, v in parse_qs(data.decode("utf-8", "replace"),
-                                              keep_blank_values=True).items()}
+        return {k: v[-1] for k, v in parse_qs(self._form_text(), keep_blank_values=True).items()}
 
     def _authorize(self, query: dict[str, list[str]]) -> None:
         location = self.sandbox.oauth.authorize({k: v[-1] for k, v in query.items()})
@@ -323,6 +319,15 @@ class SandboxHandler(BaseHTTPRequestHandler):
             raise _Closed()
         return data.decode("utf-8", "replace")
 
+    def _json_body(self) -> dict[str, Any] | None:
+        """The JSON object sent as the body, None without a body; a cut body closes."""
+        if not self._body_left():
+            return None
+        data, _, complete = self._read(limit=1 << 22)
+        if not complete:
+            raise _Closed()
+        return _json_object(data)
+
     def _authenticate(self, method: Any, query: dict[str, list[str]]) -> bool:
         """True for the OAuth owner, False for an API-key read; raises the 401/403 replies."""
         sandbox = self.sandbox
@@ -362,11 +367,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if not complete:
                 raise _Closed()
             return
-        if self._body_left():
-            data, _, complete = self._read(limit=1 << 22)
-            if not complete:
-                raise _Closed()
-            call.body = _json_object(data)
+        call.body = self._json_body()
 
     def _media_limit(self, call: Call) -> int:
         return (call.method.max_media_bytes or 1 << 40) + (1 << 20)
@@ -382,11 +383,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _start_session(self, call: Call) -> None:
         sandbox = self.sandbox
-        if self._body_left():
-            data, _, complete = self._read(limit=1 << 22)
-            if not complete:
-                raise _Closed()
-            call.body = _json_object(data)
+        call.body = self._json_body()
         prepare, _ = sandbox.api.uploads[call.method.id]
         with sandbox.store.lock:
             prepare(call)
@@ -525,12 +522,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     # Control API ----------------------------------------------------------------------------
 
     def _control(self, path: str) -> None:
-        body: dict[str, Any] = {}
-        if self._body_left():
-            data, _, complete = self._read(limit=1 << 22)
-            if not complete:
-                raise _Closed()
-            body = _json_object(data) or {}
+        body = self._json_body() or {}
         try:
             status, reply = self.sandbox.control(self.command, path, body)
         except (KeyError, ValueError, TypeError) as exc:

@@ -124,7 +124,12 @@ class SandboxServer:
         self._httpd = _HTTPServer((self.host, self.port), self)
         self.port = self._httpd.server_address[1]
         self.api.base_url = self.url.rstrip("/")
-        self.write_client_secrets()
+        try:
+            self.write_client_secrets()
+        except BaseException:
+            self._httpd.server_close()  # no thread serves it yet: free the port now
+            self._httpd = None
+            raise
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         kwargs={"poll_interval": 0.1},
                                         name=f"sandbox:{self.port}", daemon=True)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from config.atomic import write_text
+from publish.errors import InvalidInput
 
 STATE_VERSION = 1
 _COLLECTIONS = ("videos", "captions", "thumbnails", "playlists", "playlistItems", "sessions",
@@ -53,8 +54,11 @@ class Store:
         except FileNotFoundError:
             data = {"version": STATE_VERSION, "seed": self.seed, "counter": 0}
         except (OSError, ValueError) as exc:
-            raise RuntimeError(f"{self.state_file}: unreadable sandbox state ({exc}); "
+            raise InvalidInput(f"{self.state_file}: unreadable sandbox state ({exc}); "
                                "remove the folder to start afresh") from exc
+        if not isinstance(data, dict):
+            raise InvalidInput(f"{self.state_file}: not a sandbox state (expected a JSON "
+                               "object); remove the folder to start afresh")
         for name in _COLLECTIONS:
             data.setdefault(name, {})
         data.setdefault("counter", 0)

@@ -1,7 +1,7 @@
 """`GET /watch?v=ID`: the sandbox's page of a video, what an officer checks after a rehearsal.
 
 It shows what YouTube would hold: title and description (with localizations), privacy and
-schedule, processing state, simulated statistics, caption tracks, thumbnail and the video itself.
+schedule, processing state, simulated statistics, caption tracks and the thumbnail.
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ the main 10,000-unit bucket (youtube-api.md §6, §8). Counters arrive as string
 hidden (likes), so parsing is separate from fetching and tested on saved replies.
 
 A collection is unattended by design: a kernel lock keeps two runs apart (the second stops at
-once with Busy), every reply is fetched before anything is written, and the whole snapshot is
-one transaction, so a failure at any point leaves the history as it was.
+once with Busy), every counter reply is fetched before anything is written, and the whole
+snapshot is one transaction, so a failure while fetching counters leaves the history as it was.
+Analytics rows are fetched after the snapshot is saved and stored in a second transaction: an
+Analytics failure keeps that snapshot (the counters were paid for) and still raises.
 """
 
 from __future__ import annotations

@@ -187,14 +187,13 @@ def save_analytics(journal: Journal, fetched_at: str, daily: Sequence[DailyAnaly
 
 # Reading -------------------------------------------------------------------------------------
 
-def _filters(video_ids: Sequence[str] | None, since: date | None,
-             column: str = "collected_at") -> tuple[str, list]:
+def _filters(video_ids: Sequence[str] | None, since: date | None) -> tuple[str, list]:
     clauses, params = [], []
     if video_ids:
         clauses.append(f"s.video_id IN ({', '.join('?' for _ in video_ids)})")
         params.extend(video_ids)
     if since is not None:
-        clauses.append(f"s.{column} >= ?")
+        clauses.append("s.collected_at >= ?")
         params.append(since.isoformat())
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
@@ -268,25 +267,3 @@ def to_json(rows: Sequence[dict]) -> str:
     lines = [json.dumps({k: row[k] for k in EXPORT_COLUMNS}, ensure_ascii=False)
              for row in rows]
     return "[\n" + ",\n".join(lines) + "\n]\n"
-
-
-def daily_analytics(journal: Journal, video_ids: Sequence[str] | None = None,
-                    since: date | None = None) -> list[DailyAnalytics]:
-    where, params = _filters(video_ids, since, column="day")
-    rows = journal.conn.execute(
-        "SELECT s.video_id, s.day, s.views, s.minutes_watched, s.average_view_duration "
-        f"FROM analytics_daily AS s {where} ORDER BY s.video_id, s.day", params).fetchall()
-    return [DailyAnalytics(*r) for r in rows]
-
-
-def country_totals(journal: Journal, video_ids: Sequence[str] | None = None) -> list[tuple]:
-    """(country, views) summed over videos, most viewed first."""
-    where, params = _filters(video_ids, None)
-    return [tuple(r) for r in journal.conn.execute(
-        "SELECT s.country, sum(s.views) AS views FROM analytics_countries AS s "
-        f"{where} GROUP BY s.country ORDER BY views DESC, s.country", params)]
-
-
-def last_collection(journal: Journal) -> str | None:
-    row = journal.conn.execute("SELECT max(collected_at) FROM stat_snapshots").fetchone()
-    return row[0]

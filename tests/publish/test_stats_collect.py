@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -283,3 +284,36 @@ def test_server_failure_is_temporary_and_writes_nothing(tmp_path, sandbox):
         assert journal.conn.execute("SELECT count(*) FROM stat_snapshots").fetchone()[0] == 0
         sandbox.faults.clear()  # the server is back: the next run collects everything
         assert collect(journal, lambda: (youtube, None), retries=0).collected == 60
+
+
+def test_analytics_failure_keeps_the_snapshot_and_raises(tmp_path, sandbox):
+    ids = add_videos(sandbox, 2, days_ago=10)
+    sandbox.faults.add("500,path=/v2/reports")
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        for vid in ids:
+            track(journal, vid)
+        youtube, analytics = sandbox.youtube(key=DEFAULT_API_KEY), sandbox.analytics()
+        result = CollectResult()
+        with pytest.raises(TemporaryFailure, match="Analytics"):
+            collect(journal, lambda: (youtube, analytics), retries=0, result=result)
+        assert sandbox.saw("GET", "/v2/reports", 500)
+        # The counters were fetched and paid for: their snapshot stays, Analytics rows do not.
+        assert result.collected == 2 and result.analytics_days == 0
+        assert journal.conn.execute("SELECT count(*) FROM stat_snapshots").fetchone()[0] == 2
+        assert journal.conn.execute("SELECT count(*) FROM analytics_daily").fetchone()[0] == 0
+
+
+def test_collect_without_json_summarises_on_stderr(env, sandbox):
+    ids = add_videos(sandbox, 2)
+    gone = add_videos(sandbox, 1, prefix="Deleted")[0]
+    sandbox.delete_video(gone)
+    track_all(env, [*ids, gone])
+
+    result = CliRunner().invoke(main, ["stats", "collect"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    warning, summary = result.stderr.splitlines()
+    assert warning == f"capsule: WARNING: {gone}: not in the reply (deleted or private); marked " \
+                      "missing"
+    assert re.fullmatch(r"collected 2 of 3 video\(s\) via videos\.batchGetStats, 1 missing "
+                        r"\(deleted or private\); 1 API call\(s\) in \d+\.\d s", summary)

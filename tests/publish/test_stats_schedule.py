@@ -91,3 +91,19 @@ def test_schedule_command(tmp_path, monkeypatch):
     bad = runner.invoke(main, ["stats", "schedule", "--cron", "--every", "5h"])
     assert bad.exit_code == 3
     assert bad.stderr.count("\n") == 1 and "--every '5h'" in bad.stderr
+
+
+def test_schedule_repeats_an_endpoint_flag_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
+    fake = tmp_path / "bin" / "capsule"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\n")
+    monkeypatch.setattr(sys, "argv", [str(fake)])
+
+    cron = CliRunner().invoke(main, ["--endpoint", "http://127.0.0.1:9/", "stats", "schedule",
+                                     "--cron"])
+    assert cron.exit_code == 0, cron.output
+    line = cron.stdout.splitlines()[1]
+    assert " --endpoint http://127.0.0.1:9/ " in line
+    assert "endpoint=" not in line  # not repeated a second time as --set endpoint=…

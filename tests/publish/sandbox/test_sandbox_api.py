@@ -329,6 +329,22 @@ def test_caption_errors(sandbox):
     assert (caught.value.resp.status, reason(caught.value)) == (403, "insufficientPermissions")
 
 
+def test_refused_caption_update_changes_nothing(sandbox):
+    youtube = sandbox.youtube()
+    track = caption(youtube, insert(youtube)["id"])
+    sandbox.limits.update({"caption_max_bytes": len(SRT)})
+    with pytest.raises(HttpError) as caught:
+        youtube.captions().update(
+            part="snippet", body={"id": track["id"], "snippet": {"isDraft": True}},
+            media_body=MediaInMemoryUpload(SRT + b"\n", mimetype="application/octet-stream"),
+        ).execute()
+    assert (caught.value.resp.status, reason(caught.value)) == (413, "uploadTooLarge")
+    listed = youtube.captions().list(part="snippet", videoId=track["snippet"]["videoId"],
+                                     id=track["id"]).execute()
+    assert listed["items"][0]["snippet"]["isDraft"] is False
+    assert sandbox.store.path("captions", track["id"]).read_bytes() == SRT
+
+
 def test_caption_without_timing_is_stored_as_failed(sandbox):
     youtube = sandbox.youtube()
     track = caption(youtube, insert(youtube)["id"], data=b"just words, no timing")
@@ -572,6 +588,17 @@ def test_analytics_reports_by_day_country_and_video(sandbox):
         analytics.reports().query(ids="channel==MINE", startDate="2026-11-01",
                                   endDate="2026-11-07", metrics="dislikesPerSecond").execute()
     assert caught.value.resp.status == 400
+    # One-based paging: the second day alone, and no index 0 (which once gave the last row).
+    second = analytics.reports().query(
+        ids="channel==MINE", startDate="2026-11-01", endDate="2026-11-07", metrics="views",
+        dimensions="day", startIndex=2, maxResults=1).execute()
+    assert [row[0] for row in second["rows"]] == [days[1]]
+    for paging in ({"startIndex": 0}, {"maxResults": 0}):
+        with pytest.raises(HttpError) as caught:
+            analytics.reports().query(ids="channel==MINE", startDate="2026-11-01",
+                                      endDate="2026-11-07", metrics="views", dimensions="day",
+                                      **paging).execute()
+        assert caught.value.resp.status == 400, paging
     assert sandbox.quota.usage()["default"]["used"] <= 2  # Analytics is not Data API quota
 
 

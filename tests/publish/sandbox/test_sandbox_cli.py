@@ -107,3 +107,36 @@ def test_serve_refuses_a_non_loopback_address(env):
     result = run("sandbox", "serve", "--host", "0.0.0.0", "--port", "0")
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "loopback only" in result.stderr
+
+
+def test_serve_on_a_damaged_state_folder_is_one_line(env, tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "state.json").write_text("{not json")
+    result = run("sandbox", "serve", "--state", str(state), "--port", "0")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stderr.startswith(f"capsule: error: {state / 'state.json'}: unreadable "
+                                    "sandbox state")
+    assert result.stderr.count("\n") == 1
+
+    (state / "state.json").write_text("[]")
+    result = run("sandbox", "serve", "--state", str(state), "--port", "0")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "not a sandbox state" in result.stderr
+
+
+def test_serve_that_cannot_write_client_secrets_names_the_file(env, tmp_path):
+    state = tmp_path / "state"
+    (state / "client_secrets.json").mkdir(parents=True)  # in the way of the file
+    result = run("sandbox", "serve", "--state", str(state), "--port", "0")
+    assert result.exit_code == ExitCode.FAILURE
+    assert "client_secrets.json" in result.stderr and "cannot listen" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not (state / "server.json").exists()
+
+
+def test_serve_default_port_is_the_sandbox_default():
+    from publish.commands.sandbox import DEFAULT_PORT as CLI_DEFAULT_PORT
+    from publish.sandbox import DEFAULT_PORT
+
+    assert CLI_DEFAULT_PORT == DEFAULT_PORT  # the command repeats it to keep --help light
