@@ -35,8 +35,8 @@ def atomic_write(path: Path | str, mode: int = 0o644, *, binary: bool = False,
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         if isinstance(exc, OSError) and exc.filename in (None, str(tmp)):
-            exc.filename = str(target)  # name the file the user asked for, not our temp file
-            exc.filename2 = None
+            # Name the file the user asked for, not a bare errno or our temp file.
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
         raise
     fsync_dir(target.parent)
 
