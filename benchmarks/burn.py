@@ -79,12 +79,15 @@ def srt_time(ms: int) -> str:
 
 
 def write_srt(path: Path, lines: list[str], seconds: int, offset_ms: int = 0) -> None:
-    """10 cues spread over the clip, 2.6 s each with a gap (readable, no check errors)."""
+    """The cues spread evenly over the clip, each starting inside its slot and ending before
+    the next one (2.6 s of a 3 s slot): no check errors, whatever --seconds is."""
     slot = seconds * 1000 // len(lines)
+    shift = (200 + offset_ms) * slot // 3000
     blocks = []
     for i, text in enumerate(lines):
-        start = i * slot + 200 + offset_ms
-        blocks.append(f"{i + 1}\n{srt_time(start)} --> {srt_time(start + 2600)}\n{text}\n")
+        start = i * slot + shift
+        end = start + slot * 13 // 15
+        blocks.append(f"{i + 1}\n{srt_time(start)} --> {srt_time(end)}\n{text}\n")
     path.write_text("\n".join(blocks), encoding="utf-8")
 
 
@@ -101,7 +104,8 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     start = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
-    err = proc.stderr.read()
+    with proc.stderr:
+        err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - start
     proc.returncode = os.waitstatus_to_exitcode(status)

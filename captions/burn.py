@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from captions.errors import CaptionsError, SubtitleCheckError, VideoError
-from captions.video import VideoInfo, decode_failure, ffmpeg_exe, probe
+from captions.video import VideoInfo, decode_failure, ffmpeg_exe, ffmpeg_path, probe
+from config.atomic import fsync_dir
 
 # Audio codecs the MP4 muxer carries and YouTube accepts: copied bit-exact.
 MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac"})
@@ -340,7 +341,7 @@ def _command(info: VideoInfo, lanes: list[Lane], scripts: list[Path], part: Path
         # One decoding thread keeps far ahead of x264 at these presets and saves ~16 MB of
         # frame contexts at 1080p; the decoded pixels are the same.
         cmd += ["-threads", "1"]
-    cmd += ["-i", str(info.path)]
+    cmd += ["-i", ffmpeg_path(info.path)]
     for script in scripts:
         cmd += ["-f", "concat", "-i", str(script)]
     graph = work / "graph.txt"
@@ -358,7 +359,7 @@ def _command(info: VideoInfo, lanes: list[Lane], scripts: list[Path], part: Path
     elif audio_mode == "aac":
         cmd += ["-c:a", "aac", "-ar", "48000", "-b:a", "192k"]
     cmd += ["-movflags", "+faststart", "-f", "mp4",
-            "-progress", "pipe:1", "-stats_period", "0.5", "-nostats", str(part)]
+            "-progress", "pipe:1", "-stats_period", "0.5", "-nostats", ffmpeg_path(part)]
     return cmd
 
 
@@ -454,9 +455,4 @@ def _finish(part: Path, output: Path, *, force: bool) -> None:
     if output.exists() and not force:
         raise CaptionsError("appeared while burning: use --force to replace it", path=output)
     os.replace(part, output)
-    with contextlib.suppress(OSError):
-        dfd = os.open(output.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    fsync_dir(output.parent)

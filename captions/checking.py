@@ -9,7 +9,7 @@ Warnings are style-guide advice (Netflix / BBC numbers in shared/reference/subti
   short-milliseconds, empty-cue, overlap, late-end (cut at the video's end), too-short,
   too-long, too-short-for-words, reading-speed, line-too-long, too-many-lines, small-gap,
   emoji (removed), plus the reader's notes (missing-blank-line, blank-in-cue, timing-in-text,
-  stray-text, missing-header, encoding-mismatch).
+  stray-text, missing-header, encoding-mismatch, ass-field).
 
 Characters are counted as code points minus combining marks (Mn: harakat, Tifinagh U+0307)
 and format controls (Cf: bidi marks, ZWJ/ZWNJ), so vocalised Arabic and bidi controls do not
@@ -95,7 +95,7 @@ def check_track(track: Track, *, video: VideoLike | None = None,
     """Every finding for `track`: what reading noticed plus the timing, text and font rules.
 
     `uncovered(text, language)` returns the characters no font covers (default:
-    `captions.fonts.uncovered_characters`, with the style's user font when `style` has one).
+    `captions.fonts.uncovered_characters`, with the style's user font and Arabic face).
     With both `video` and `style`, every cue is also laid out as the burn will lay it out
     (captions.render.layout_cue): a cue that cannot fit the frame is an error ("does-not-fit")
     here rather than a failed burn. Findings come sorted by line.
@@ -105,9 +105,10 @@ def check_track(track: Track, *, video: VideoLike | None = None,
         from captions.fonts import uncovered_characters
 
         font = style.font if style is not None else None
+        arabic = style.arabic if style is not None else "arabic"
 
         def uncovered(text: str, language: str) -> set[str]:
-            return uncovered_characters(text, language, font)
+            return uncovered_characters(text, language, font, arabic=arabic)
     checker = _Checker(track, video, limits, uncovered, style)
     return checker.run()
 

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from .bidi import CONTROLS
 from .errors import FontCoverageError, RendererUnavailable
+from .markup import EMOJI_CHAR
 
 FONT_DIR = Path(__file__).parent / "fonts"
 
@@ -63,14 +64,6 @@ _REFERENCE = {"latin": ("x", "sxHeight"), "arabic": ("\u0647", None),
               "tifinagh": ("\u2d5c", "sCapHeight")}
 _LATIN_X_HEIGHT = 536
 _LATIN_CAP_HEIGHT = 714
-
-# Pictographs and their modifiers: removed before rendering (the checker warns about them).
-# Same blocks as the reader's emoji warning (captions/markup.py).
-_EMOJI_RANGES = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x231A, 0x231B), (0x2328, 0x2328),
-                 (0x23CF, 0x23CF), (0x23E9, 0x23F3), (0x23F8, 0x23FA), (0x2B05, 0x2B07),
-                 (0x2B1B, 0x2B1C), (0x2B50, 0x2B50), (0x2B55, 0x2B55), (0x3030, 0x3030),
-                 (0x303D, 0x303D), (0x3297, 0x3297), (0x3299, 0x3299), (0xFE0E, 0xFE0F),
-                 (0x20E3, 0x20E3), (0xE0020, 0xE007F))
 
 
 @dataclass(frozen=True)
@@ -202,8 +195,8 @@ def _ignorable(char: str) -> bool:
 
 
 def is_emoji(char: str) -> bool:
-    code = ord(char)
-    return any(lo <= code <= hi for lo, hi in _EMOJI_RANGES)
+    """A pictograph or emoji modifier: the blocks the reader's emoji warning uses (markup)."""
+    return EMOJI_CHAR.match(char) is not None
 
 
 def remove_emoji(text: str) -> str:
@@ -247,15 +240,17 @@ def _pick(cluster: str, keys: list[str], previous: str | None) -> str | None:
     return covering[0]
 
 
-def uncovered_characters(text: str, language: str, user_font: Path | str | None = None) -> set[str]:
+def uncovered_characters(text: str, language: str, user_font: Path | str | None = None, *,
+                         arabic: str = "arabic") -> set[str]:
     """Characters no face of the language's chain can draw (they would come out as tofu).
 
+    `arabic` is the style's Arabic face (arabic or naskh): the renderer tries only that one.
     Whitespace and format controls draw nothing and are ignored; a combining mark is covered
     when any face of the chain has it (shaping attaches it to its base).
     """
-    keys = chain(language, user_font)
+    keys = chain(language, user_font, arabic=arabic)
     for style in (dict(bold=True), dict(italic=True)):
-        keys += [k for k in chain(language, user_font, **style) if k not in keys]
+        keys += [k for k in chain(language, user_font, arabic=arabic, **style) if k not in keys]
     missing: set[str] = set()
     for ch in text:
         if _ignorable(ch) or ch == "\n":

@@ -272,10 +272,3 @@ def block_y(geo: Geometry, ink_top: int, ink_bottom: int, *, top: bool,
     if top:
         return geo.safe[1] + reserved - ink_top
     return geo.safe[3] - reserved - ink_bottom
-
-
-def fits_safe_area(geo: Geometry, box: tuple[int, int, int, int]) -> bool:
-    """True when the ink box (x0, y0, x1, y1, exclusive ends) lies inside the safe area."""
-    x0, y0, x1, y1 = box
-    sx0, sy0, sx1, sy1 = geo.safe
-    return sx0 <= x0 and sy0 <= y0 and x1 <= sx1 and y1 <= sy1

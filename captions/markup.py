@@ -52,6 +52,7 @@ _EMOJI_BASE = (
     "\u2b05-\u2b07\u2b1b\u2b1c\u2b50\u2b55\u3030\u303d\u3297\u3299"
 )
 _EMOJI_MOD = "\ufe0f\ufe0e\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
+EMOJI_CHAR = re.compile(f"[{_EMOJI_BASE}{_EMOJI_MOD}]")  # one pictograph or modifier
 EMOJI = re.compile(
     r"[\U0001f1e6-\U0001f1ff]{2}"  # a flag: two regional indicators
     rf"|[{_EMOJI_BASE}][{_EMOJI_MOD}]*(?:\u200d[{_EMOJI_BASE}][{_EMOJI_MOD}]*)*"
@@ -143,13 +144,12 @@ def _apply_override(block: str, state: _State, base: _State) -> tuple[_State, bo
     return state, top
 
 
-def parse_markup(text: str, *, syntax: str = "html", allow_italic: bool = True,
-                 italic: bool = False, bold: bool = False,
+def parse_markup(text: str, *, syntax: str = "html", italic: bool = False, bold: bool = False,
                  color: tuple[int, int, int] | None = None) -> Markup:
     """Turn one cue's text (lines separated by "\\n") into lines of spans.
 
-    `italic`, `bold` and `color` are the base style (ASS style line); `allow_italic=False`
-    drops italic everywhere (Arabic and Tifinagh tracks).
+    `italic`, `bold` and `color` are the base style (ASS style line). Italic is dropped on
+    Arabic and Tifinagh text here; the reader drops it on whole Arabic and Tamazight tracks.
     """
     base = _State(italic, bold, color)
     state = base
@@ -175,7 +175,7 @@ def parse_markup(text: str, *, syntax: str = "html", allow_italic: bool = True,
             state = _apply_tag(match, state, stack)
     if pos < len(text):
         pieces.append((text[pos:], state))
-    return _build_lines(pieces, syntax=syntax, allow_italic=allow_italic, top=top)
+    return _build_lines(pieces, syntax=syntax, top=top)
 
 
 def _apply_tag(match: re.Match[str], state: _State, stack: list[tuple[str, _State]]) -> _State:
@@ -203,7 +203,7 @@ def _apply_tag(match: re.Match[str], state: _State, stack: list[tuple[str, _Stat
     return new
 
 
-def _build_lines(pieces: list[tuple[str, _State]], *, syntax: str, allow_italic: bool,
+def _build_lines(pieces: list[tuple[str, _State]], *, syntax: str,
                  top: bool | None) -> Markup:
     lines: list[list[Span]] = [[]]
     emoji: list[str] = []
@@ -216,7 +216,7 @@ def _build_lines(pieces: list[tuple[str, _State]], *, syntax: str, allow_italic:
                 lines.append([])
             if not part:
                 continue
-            italic = state.italic and allow_italic and not _no_italic_script(part)
+            italic = state.italic and not _no_italic_script(part)
             lines[-1].append(Span(part, italic=italic, bold=state.bold, color=state.color))
     tidy = [_tidy_line(line) for line in lines]
     while tidy and not tidy[-1]:

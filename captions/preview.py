@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from config.atomic import atomic_write
@@ -78,6 +79,16 @@ def _frame_time(t_ms: int, info) -> int:
     return t_ms
 
 
+def _shown_from(fetched_ms: int, info) -> Fraction:
+    """When the frame fetched for `fetched_ms` starts showing (n/fps, in ms).
+
+    The burn puts a cue on frame n when start <= n/fps < end, so the preview composites at
+    that instant: compositing at the asked time would show a cue starting a few ms later
+    that the burned frame does not carry (and hide one that it still does).
+    """
+    return Fraction(info.frame_at(fetched_ms) * 1000) / info.fps
+
+
 def find_cue(tracks: Sequence[Track], number: int):
     """Cue `number` (1-based, as in the file) of the first track."""
     track = tracks[0]
@@ -108,9 +119,11 @@ def preview_frame(video: Path | str, tracks: Sequence[Track], style: Style, *,
                            f"({info.duration_ms / 1000:.3f} s): give an earlier --at",
                            path=info.path)
     overlays = render_overlays(list(tracks), info.width, info.height, style)
-    frame = extract_frame(video, _frame_time(at_ms, info), info=info)
-    showing = sum(1 for o in overlays if o.start_ms <= at_ms < o.end_ms)
-    return Preview(composite(frame, overlays, at_ms), at_ms, showing)
+    fetched = _frame_time(at_ms, info)
+    frame = extract_frame(video, fetched, info=info)
+    shown = _shown_from(fetched, info)
+    showing = sum(1 for o in overlays if o.start_ms <= shown < o.end_ms)
+    return Preview(composite(frame, overlays, shown), at_ms, showing)
 
 
 def contact_sheet(video: Path | str, tracks: Sequence[Track], style: Style, *,
@@ -144,8 +157,9 @@ def contact_sheet(video: Path | str, tracks: Sequence[Track], style: Style, *,
     draw = ImageDraw.Draw(sheet)
     font = pil_font("latin", LABEL_HEIGHT * 0.6)
     for i, (t_ms, cues) in enumerate(tiles):
-        frame = extract_frame(video, _frame_time(t_ms, info), info=info)
-        picture = composite(frame, overlays, t_ms)
+        fetched = _frame_time(t_ms, info)
+        frame = extract_frame(video, fetched, info=info)
+        picture = composite(frame, overlays, _shown_from(fetched, info))
         picture = picture.resize((tile_width, tile_height), Image.Resampling.LANCZOS)
         row, col = divmod(i, columns)
         x = GAP + col * (tile_width + GAP)

@@ -26,7 +26,9 @@ Rules applied (documented for the officers):
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -382,6 +384,7 @@ def _parse_ass(lines: list[str], fmt: str, path: Path | None,
     """ASS/SSA through pysubs2, after checking each event's times (pysubs2 raises on one bad
     timestamp and loses the whole file; here the bad event is reported and left out)."""
     import pysubs2
+    from pysubs2.formats.substation import EVENT_FIELDS
 
     fed = list(lines)
     events: list[tuple[int, bool, int]] = []  # line, is_comment, ordinal
@@ -392,6 +395,7 @@ def _parse_ass(lines: list[str], fmt: str, path: Path | None,
         stripped = raw.strip()
         if stripped.startswith("["):
             in_events = stripped.lower() == "[events]"
+            fields = list(EVENT_FIELDS[fmt])  # what pysubs2 assumes until a Format line says
             continue
         if not in_events:
             continue
@@ -399,7 +403,7 @@ def _parse_ass(lines: list[str], fmt: str, path: Path | None,
             fields = [name.strip().lower() for name in stripped[7:].split(",")]
             continue
         match = _EVENT_LINE.match(stripped)
-        if not match or not fields:
+        if not match:
             continue
         comment = match.group(1).lower() == "comment"
         ordinal += not comment
@@ -417,11 +421,19 @@ def _parse_ass(lines: list[str], fmt: str, path: Path | None,
             continue
         events.append((number, comment, ordinal))
     try:
-        subs = pysubs2.SSAFile.from_string("\n".join(fed), format_=fmt)
+        with warnings.catch_warnings(record=True) as caught:  # pysubs2 would print them
+            warnings.simplefilter("always")
+            subs = pysubs2.SSAFile.from_string("\n".join(fed), format_=fmt)
     except (pysubs2.Pysubs2Error, ValueError, KeyError, IndexError) as exc:
         raise SubtitleReadError(f"not a valid {fmt.upper()} file: {exc}", path=path) from None
+    for message in dict.fromkeys(str(w.message) for w in caught):  # "Failed to parse layer…"
+        findings.append(Finding(
+            "warning", "ass-field", f"{message[:1].lower()}{message[1:]}; fix that field of "
+            "the Style or Dialogue lines", path))
     if len(subs.events) != len(events):  # pysubs2 saw the events differently: no line numbers
-        events = [(0, event.is_comment, n) for n, event in enumerate(subs.events, 1)]
+        numbers = itertools.count(1)
+        events = [(0, event.is_comment, 0 if event.is_comment else next(numbers))
+                  for event in subs.events]
     cues = []
     for event, (number, _comment, ordinal) in zip(subs.events, events, strict=True):
         if event.is_comment:

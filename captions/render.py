@@ -20,6 +20,7 @@ import dataclasses
 import functools
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from . import bidi
 from .errors import CaptionsError, LayoutError
@@ -461,8 +462,11 @@ def _covers_region(rendered: RenderedCue, style: Style, frame_h: int) -> bool:
     return rendered.y < bottom and top < rendered.y + rendered.image.height
 
 
-def composite(frame, overlays: list[Overlay], t_ms: int):
-    """The RGB frame with every overlay showing at `t_ms` (start <= t < end) drawn over it."""
+def composite(frame, overlays: list[Overlay], t_ms: int | Fraction):
+    """The RGB frame with every overlay showing at `t_ms` (start <= t < end) drawn over it.
+
+    For the picture the burn makes of frame n, pass the frame's own time, n/fps (a Fraction).
+    """
     canvas = frame.convert("RGBA")
     for overlay in overlays:
         if overlay.start_ms <= t_ms < overlay.end_ms:

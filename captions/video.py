@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -38,6 +38,12 @@ def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffmpeg_path(path: Path | str) -> str:
+    """A file name as ffmpeg must get it: absolute, since it reads `v2:final.mp4` as a URL
+    of protocol `v2:` (a name starting with "/" never is one)."""
+    return str(Path(path).absolute())
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ def probe(path: Path | str) -> VideoInfo:
         raise VideoError("file not found", path=path)
     if path.is_dir():
         raise VideoError("is a folder, not a video file", path=path)
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path),
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_path(path),
            "-map", "0:V:0?", "-map", "0:a?", "-c", "copy", "-f", "null",
            "-progress", "pipe:1", "-nostats", "-"]
     done = subprocess.run(cmd, capture_output=True, check=False)
@@ -116,16 +122,10 @@ def probe(path: Path | str) -> VideoInfo:
                          "copy or export it again", path=path)
     counted = re.findall(r"^frame=(\d+)$", done.stdout.decode(errors="replace"), re.M)
     if counted and int(counted[-1]) > 0:
-        info = _replace(info, frames=int(counted[-1]))
+        info = replace(info, frames=int(counted[-1]))
     if info.duration_ms <= 0 and info.frames:
-        info = _replace(info, duration_ms=round(Fraction(info.frames * 1000) / info.fps))
+        info = replace(info, duration_ms=round(Fraction(info.frames * 1000) / info.fps))
     return info
-
-
-def _replace(info: VideoInfo, **changes) -> VideoInfo:
-    from dataclasses import replace
-
-    return replace(info, **changes)
 
 
 def _looks_like_media(path: Path) -> bool:
@@ -207,7 +207,11 @@ def _parse_dump(path: Path, dump: str) -> VideoInfo:
             continue
         kind, body = m.groups()
         if kind == "Video" and video is None and "(attached pic)" not in body:
-            video = _parse_video(body)
+            try:
+                video = _parse_video(body)
+            except ValueError:
+                raise VideoError(f"ffmpeg cannot tell the video's frame size ({body.strip()}): "
+                                 "export it again as H.264 MP4", path=path) from None
             video["rotation"] = _rotation(lines, i)
         elif kind == "Audio" and audio is None:
             audio = _parse_audio(body)
@@ -293,7 +297,7 @@ def verify_decodes(path: Path | str, *, timeout: float | None = None) -> None:
     """
     path = Path(path)
     probe(path)
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", ffmpeg_path(path),
            "-map", "0:V:0", "-map", "0:a?", "-f", "null", "-"]
     try:
         done = subprocess.run(cmd, capture_output=True, check=False, timeout=timeout)
@@ -334,7 +338,7 @@ def extract_frame(path: Path | str, t_ms: int, *, info: VideoInfo | None = None)
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
     if seek > 0:
         cmd += ["-ss", f"{float(seek):.6f}"]
-    cmd += ["-i", str(path), "-map", "0:V:0", "-frames:v", "1",
+    cmd += ["-i", ffmpeg_path(path), "-map", "0:V:0", "-frames:v", "1",
             "-vf", f"scale=in_color_matrix={info.matrix},format=rgb24",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     done = subprocess.run(cmd, capture_output=True, check=False)

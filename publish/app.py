@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import click
+
 
 @dataclass
 class App:
@@ -39,14 +41,6 @@ class App:
     def channel(self):
         return self.settings.channel(self.channel_name)
 
-    @property
-    def endpoint(self) -> str | None:
-        """--endpoint > CAPSULE_ENDPOINT > settings file > the channel's endpoint > Google."""
-        settings = self.settings
-        if settings.values["endpoint"].origin != "default":
-            return settings.endpoint
-        return self.channel.endpoint
-
     def journal(self, path: Path | None = None):
         """The journal: --journal PATH > the `journal` setting > DATA_DIR/journal.sqlite.
 
@@ -73,7 +67,11 @@ class App:
 
         account = account_for(self)
         auth = account_credentials(account, purpose)
-        return youtube_service(auth, endpoint=account.endpoints, timeout=account.timeout)
+        service = youtube_service(auth, endpoint=account.endpoints, timeout=account.timeout)
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:  # close its connections when the command ends
+            ctx.find_root().call_on_close(service.close)
+        return service
 
     def watch_url(self, video_id: str) -> str:
         """Where an officer sees the video: YouTube, or the sandbox's own watch page."""

@@ -142,7 +142,7 @@ class Account:
 
 def account_for(app_or_settings: Any, channel: str | None = None) -> Account:
     """The account a command acts for: from the CLI's App (honours --sandbox) or Settings."""
-    from publish.client import configured_endpoint, endpoints_for
+    from publish.client import configured_endpoint, endpoints_for, normalize_endpoint
 
     app = app_or_settings if hasattr(app_or_settings, "settings") else None
     settings = app.settings if app is not None else app_or_settings
@@ -158,7 +158,7 @@ def account_for(app_or_settings: Any, channel: str | None = None) -> Account:
                                        link.client_secret or SANDBOX_CLIENT_SECRET, "sandbox"))
     endpoint = configured_endpoint(settings, chan.name)
     return Account(channel=chan.name,
-                   endpoints=Endpoints(endpoint.rstrip("/") + "/" if endpoint else None),
+                   endpoints=Endpoints(normalize_endpoint(endpoint) if endpoint else None),
                    token_file=chan.token_file, client_secrets=chan.client_secrets,
                    api_key=chan.api_key, timeout=timeout)
 
@@ -269,6 +269,8 @@ def read_token_file(path: Path) -> dict[str, Any] | None:
         return None
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read the token ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        text = ""  # not text at all: reported below as an unusable token file
     try:
         data = json.loads(text)
     except ValueError:
@@ -286,10 +288,7 @@ def read_token_file(path: Path) -> dict[str, Any] | None:
 def credentials_from_payload(data: dict[str, Any], endpoints: Endpoints,
                              token_file: Path | None = None) -> Credentials:
     """Credentials from token JSON, bound to the endpoint's token URI (never the file's)."""
-    expiry = None
-    if data.get("expiry"):
-        with contextlib.suppress(ValueError):
-            expiry = dt.datetime.fromisoformat(str(data["expiry"]).rstrip("Z").split(".")[0])
+    expiry = _naive_utc(data.get("expiry"))
     scopes = data.get("scopes") or []
     if isinstance(scopes, str):
         scopes = scopes.split()
@@ -307,6 +306,18 @@ def credentials_from_payload(data: dict[str, Any], endpoints: Endpoints,
     )
     creds.token_file = token_file
     return creds
+
+
+def _naive_utc(value: Any) -> dt.datetime | None:
+    """A token's expiry as google-auth compares it: naive UTC (an offset would raise TypeError
+    at the first use of an imported token). None when absent or unreadable."""
+    try:
+        moment = dt.datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
 
 
 def load_credentials(account: Account) -> Credentials | None:
@@ -329,7 +340,8 @@ def refresh(credentials: Credentials, account: Account) -> None:
     from google.auth import exceptions as auth_exceptions
 
     try:
-        credentials.refresh(google_auth_httplib2.Request(CapsuleHttp(account.timeout)))
+        with contextlib.closing(CapsuleHttp(account.timeout)) as http:  # no socket left open
+            credentials.refresh(google_auth_httplib2.Request(http))
     except auth_exceptions.RefreshError as exc:
         raise _refused(exc, account) from None
     except Exception as exc:
@@ -533,12 +545,12 @@ def sandbox_login(account: Account, scopes: tuple[str, ...]) -> Credentials:
     flow = _flow(account, scopes, redirect_uri=PASTE_REDIRECT_URI)
     with _oauthlib_environment(account.endpoints), _flow_errors(account):
         url, state = flow.authorization_url()
-        http = CapsuleHttp(account.timeout)
-        http.follow_redirects = False
-        try:
-            response, _ = http.request(url, "GET")
-        except Exception as exc:
-            raise api_error(exc, doing="logging in to the sandbox") from exc
+        with contextlib.closing(CapsuleHttp(account.timeout)) as http:
+            http.follow_redirects = False
+            try:
+                response, _ = http.request(url, "GET")
+            except Exception as exc:
+                raise api_error(exc, doing="logging in to the sandbox") from exc
         location = response.get("location")
         if response.status not in (302, 303) or not location:
             raise TemporaryFailure(f"sandbox at {account.endpoints.base} did not approve the "
@@ -690,9 +702,10 @@ def logout(account: Account, *, revoke: bool = True) -> bool:
 def _revoke(account: Account, token: str) -> None:
     body = urllib.parse.urlencode({"token": token})
     try:
-        response, _ = CapsuleHttp(account.timeout).request(
-            account.endpoints.revoke_uri, "POST", body=body,
-            headers={"content-type": "application/x-www-form-urlencoded"})
+        with contextlib.closing(CapsuleHttp(account.timeout)) as http:
+            response, _ = http.request(
+                account.endpoints.revoke_uri, "POST", body=body,
+                headers={"content-type": "application/x-www-form-urlencoded"})
     except Exception as exc:
         error = api_error(exc, doing=f"revoking the login of {account.channel}",
                           channel=account.channel)

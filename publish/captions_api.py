@@ -55,6 +55,8 @@ def put_track(service: Any, journal: Journal, *, video_id: str, language: str, s
     """
     from googleapiclient.http import MediaFileUpload
 
+    from publish.client import error_reason
+
     name = name or track_name(language)
     if len(name) > NAME_MAX:
         raise InvalidInput(f"caption name {name!r}: at most {NAME_MAX} characters")
@@ -73,7 +75,7 @@ def put_track(service: Any, journal: Journal, *, video_id: str, language: str, s
             return quota.execute(journal, "captions.insert", request, doing=doing,
                                  channel=channel, upload_id=upload_id)
         except CapsuleError as exc:
-            if "captionExists" not in str(exc):
+            if error_reason(exc.__cause__) != "captionExists":  # the API's reason, not our text
                 raise
             existing = find_track(service, journal, video_id=video_id, language=language,
                                   name=name, channel=channel, upload_id=upload_id)

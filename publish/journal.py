@@ -174,14 +174,20 @@ class Journal:
         try:
             self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
                                         isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: cannot open the journal: {exc}") from exc
+        try:
             self.conn.row_factory = sqlite3.Row
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.migrate()
-        except sqlite3.DatabaseError as exc:
-            raise JournalError(f"{self.path}: cannot open the journal: {exc}") from exc
+        except BaseException as exc:
+            self.conn.close()  # a refused file must not leave its connection open
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise JournalError(f"{self.path}: cannot open the journal: {exc}") from exc
+            raise
 
     # ------------------------------------------------------------ plumbing
     def close(self) -> None:

@@ -255,16 +255,27 @@ def load_metadata(path: Path | str | None = None, overrides: Mapping[str, Any] |
     if path is not None:
         data = read_metadata_file(Path(path))
     for key, value in (overrides or {}).items():
-        if key == "localizations" and isinstance(value, dict):
-            merged = dict(data.get("localizations") or {})
-            for lang, loc in value.items():
-                merged[lang] = {**(merged.get(lang) or {}), **loc}
-            data["localizations"] = merged
+        if key == "localizations" and isinstance(value, Mapping):
+            data[key] = _merge_localizations(data.get(key), value)
         else:
             data[key] = value
     meta = VideoMetadata.from_mapping(data)
     meta.check(now=now, source=source)
     return meta
+
+
+def _merge_localizations(from_file: Any, from_flags: Mapping[str, Any]) -> Any:
+    """Flag localizations over the file's, field by field. A malformed file value is kept as
+    it is, so that validate() reports it by its field instead of the merge crashing on it."""
+    if from_file is None:
+        from_file = {}
+    if not isinstance(from_file, Mapping):
+        return from_file
+    merged = dict(from_file)
+    for lang, loc in from_flags.items():
+        earlier = merged.get(lang) or {}
+        merged[lang] = {**earlier, **loc} if isinstance(earlier, Mapping) else earlier
+    return merged
 
 
 def read_metadata_file(path: Path) -> dict[str, Any]:

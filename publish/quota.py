@@ -95,6 +95,21 @@ def spent_by_upload(journal: Journal, upload_id: int) -> dict[str, int]:
     return {pool: int(total) for pool, total in rows}
 
 
+def last_call_id(journal: Journal) -> int:
+    """The ledger's newest row id: pass it to `spent_since` to measure one run's spend."""
+    row = journal.conn.execute("SELECT coalesce(max(id), 0) FROM api_calls").fetchone()
+    return int(row[0])
+
+
+def spent_since(journal: Journal, after_id: int, upload_id: int) -> dict[str, int]:
+    """Units per pool charged after `after_id` to this upload, plus calls charged to no upload
+    meanwhile (another process's such calls are counted too: the ledger cannot tell them)."""
+    rows = journal.conn.execute(
+        "SELECT pool, sum(units) FROM api_calls WHERE id > ? AND (upload_id = ? OR upload_id "
+        "IS NULL) GROUP BY pool", (after_id, upload_id)).fetchall()
+    return {pool: int(total) for pool, total in rows}
+
+
 @dataclass
 class PoolReport:
     pool: str

@@ -72,28 +72,40 @@ def check_thumbnail(path: Path) -> ThumbnailInfo:
 
 
 def image_size(path: Path, mimetype: str) -> tuple[int, int]:
-    """Width and height from the image header (PNG IHDR or JPEG SOFn)."""
+    """Width and height from the image header (PNG IHDR or JPEG SOFn).
+
+    A truncated header or a zero side is "damaged", never a struct error or a division by zero.
+    """
     with open(path, "rb") as fh:
-        if mimetype == "image/png":
-            header = fh.read(24)
-            width, height = struct.unpack(">II", header[16:24])
-            return width, height
-        fh.read(2)
-        while True:
-            marker = fh.read(2)
-            if len(marker) < 2 or marker[0] != 0xFF:
-                break
-            code = marker[1]
-            if code in (0xD8, 0x01) or 0xD0 <= code <= 0xD7:
-                continue
-            length = struct.unpack(">H", fh.read(2))[0]
-            if 0xC0 <= code <= 0xCF and code not in (0xC4, 0xC8, 0xCC):
-                data = fh.read(5)
-                height, width = struct.unpack(">HH", data[1:5])
-                return width, height
-            fh.seek(length - 2, 1)
+        try:
+            width, height = _png_size(fh) if mimetype == "image/png" else _jpeg_size(fh)
+        except struct.error:
+            width = height = 0
+    if width and height:
+        return width, height
     raise InvalidInput(f"--thumbnail {path}: the image header is damaged (no size found); "
                        "export it again")
+
+
+def _png_size(fh: Any) -> tuple[int, int]:
+    width, height = struct.unpack(">II", fh.read(24)[16:24])
+    return width, height
+
+
+def _jpeg_size(fh: Any) -> tuple[int, int]:
+    fh.read(2)
+    while True:
+        marker = fh.read(2)
+        if len(marker) < 2 or marker[0] != 0xFF:
+            return 0, 0
+        code = marker[1]
+        if code in (0xD8, 0x01) or 0xD0 <= code <= 0xD7:
+            continue
+        length = struct.unpack(">H", fh.read(2))[0]
+        if 0xC0 <= code <= 0xCF and code not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", fh.read(5)[1:5])
+            return width, height
+        fh.seek(length - 2, 1)
 
 
 def frame_thumbnail(video: Path, t_ms: int, out: Path, title: str | None = None,
@@ -115,7 +127,6 @@ def frame_thumbnail(video: Path, t_ms: int, out: Path, title: str | None = None,
         if rendered is not None:
             overlay = rendered.image
             image.paste(overlay, (rendered.x, rendered.y), overlay)
-    out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out, binary=True) as fh:
         image.save(fh, format="JPEG", quality=90)
     return out

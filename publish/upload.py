@@ -21,8 +21,6 @@ import logging
 import mimetypes
 import os
 import random
-import socket
-import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from typing import Any
 
 import httplib2
 
+from config.settings import CHUNK_GRANULE
 from publish import quota
 from publish.errors import CapsuleError, InvalidInput, TemporaryFailure
 from publish.journal import Journal, UploadRow
@@ -38,15 +37,11 @@ from publish.metadata import VideoMetadata
 
 log = logging.getLogger("capsule.upload")
 
-CHUNK_GRANULE = 256 * 1024
-RETRYABLE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError",
-                     "internalError"}
 NEVER_RETRY_REASONS = {"quotaExceeded", "uploadLimitExceeded", "dailyLimitExceeded",
                        "forbidden", "uploadRateLimitExceeded"}
-NETWORK_ERRORS: tuple[type[BaseException], ...] = (
-    socket.timeout, TimeoutError, ConnectionError, ssl.SSLError, httplib2.ServerNotFoundError,
-    httplib2.HttpLib2Error, OSError,
-)
+# Timeouts, resets, TLS and DNS failures are all OSError subclasses; a local file problem is an
+# OSError too, but carries a filename (is_retryable tells them apart).
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (httplib2.HttpLib2Error, OSError)
 
 
 class SourceChanged(InvalidInput):
@@ -108,16 +103,7 @@ class RetryPolicy:
         self.sleep(self.delay(attempt, retry_after))
 
 
-@dataclass
-class UploadProgress:
-    """Bytes confirmed by the server, the rate of this run and the time left."""
-
-    sent: int
-    total: int
-    rate: float  # bytes per second since this run started sending
-    eta: float | None  # seconds
-
-
+# on_progress(sent, total, rate=bytes per second of this run, eta=seconds left or None)
 ProgressFn = Callable[..., None]
 
 
@@ -219,9 +205,12 @@ class ResumableUpload:
                 response = self._step(request)
             except Exception as exc:  # classified below
                 request._in_error_state = True
+                if isinstance(exc, SourceChanged):
+                    self._check_source()  # a file cut short mid-chunk: name it, journal it
+                    raise
                 if status_of(exc) in (404, 410):
                     request = self._replace_dead_session(exc)
-                    best, failures, stalled = 0, 0, 0
+                    best, failures, stalled, start_offset = 0, 0, 0, None  # rate from byte 0
                     continue
                 if not is_retryable(exc):
                     raise _translate(exc, doing, self.channel) from exc
@@ -351,7 +340,16 @@ class ResumableUpload:
         if not video_id:
             raise CapsuleError(f"uploading {self.path}: the server finished the upload without "
                                "a video id")
-        self._check_source()
+        try:
+            self._check_source()
+        except SourceChanged as exc:
+            # The video exists: record its id so that no later run forgets it (a dead session
+            # then means PossibleDuplicate, never a silent second upload).
+            self._update(video_id=video_id, resource=response)
+            raise SourceChanged(
+                f"{self.path}: the file changed while its last chunk was being sent, after "
+                f"YouTube had created video {video_id} from it; check that video (delete it if "
+                "it is broken), then run again with --restart to upload the final file") from exc
         self._update(video_id=video_id, state="done", confirmed_bytes=self.size,
                      resource=response, error=None)
         self._report(self.size, self.size, self.clock())
@@ -501,12 +499,9 @@ class UploadOutcome:
     quota_spent: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
-    @property
-    def url(self) -> str:
-        return f"https://www.youtube.com/watch?v={self.video_id}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"video_id": self.video_id, "url": self.url, "existing": self.existing,
+    def to_json(self, url: str) -> dict[str, Any]:
+        """`url` is App.watch_url(video_id): YouTube's watch page, or the sandbox's."""
+        return {"video_id": self.video_id, "url": url, "existing": self.existing,
                 "resumed": self.resumed, "resource": self.resource, "steps": self.steps,
                 "processing": self.processing, "quota_spent": self.quota_spent,
                 "warnings": self.warnings}
@@ -596,7 +591,7 @@ def run_upload(job: UploadJob, ctx: UploadContext) -> UploadOutcome:
     warnings = check_inputs(job)
     valid_chunk_size(ctx.chunk_size)
     journal = ctx.journal
-    first_call = _last_call_id(journal)
+    first_call = quota.last_call_id(journal)
     fp = fingerprint(job.video)
     work = ctx.work_dir or journal.path.parent / "work" / fp.sha256[:16]
     prepared = prepare_files(job, work)  # caption and thumbnail errors cost nothing yet
@@ -649,7 +644,7 @@ def run_upload(job: UploadJob, ctx: UploadContext) -> UploadOutcome:
                 upload_id=row.id, sleep=ctx.policy.sleep)
             if outcome.processing.get("privacy_note"):
                 outcome.warnings.append(outcome.processing["privacy_note"])
-        outcome.quota_spent = _spent_since(journal, first_call, row.id)
+        outcome.quota_spent = quota.spent_since(journal, first_call, row.id)
         return outcome
 
 
@@ -701,12 +696,15 @@ def _claim_row(job: UploadJob, ctx: UploadContext, fp: Fingerprint) -> tuple[Upl
                     "old session: run again with --restart to upload the new file from zero")
             journal.update_upload(by_path.id, state="abandoned", error="source replaced")
     if active is not None:
-        if active.chunk_size != ctx.chunk_size and active.session_uri:
-            ctx.note(f"keeping the chunk size of the started session ({active.chunk_size})")
+        changes: dict[str, Any] = {"metadata": job.metadata.to_json()}
+        if active.chunk_size != ctx.chunk_size:
+            if active.session_uri:  # its server offsets are multiples of the old size
+                ctx.note(f"keeping the chunk size of the started session ({active.chunk_size})")
+            else:
+                changes["chunk_size"] = ctx.chunk_size
         if (active.source_size, active.source_mtime_ns) != (fp.size, fp.mtime_ns):
-            journal.update_upload(active.id, source_size=fp.size, source_mtime_ns=fp.mtime_ns,
-                                  source_path=source)
-        journal.update_upload(active.id, metadata=job.metadata.to_json())
+            changes.update(source_size=fp.size, source_mtime_ns=fp.mtime_ns, source_path=source)
+        journal.update_upload(active.id, **changes)
         return journal.upload(active.id), False
     if ctx.verify_video:
         from captions.video import verify_decodes
@@ -846,15 +844,3 @@ def wait_for_processing(service: Any, journal: Journal, video_id: str, *,
                     "locked private)")
             return result
         sleep(interval)
-
-
-def _last_call_id(journal: Journal) -> int:
-    row = journal.conn.execute("SELECT coalesce(max(id), 0) FROM api_calls").fetchone()
-    return int(row[0])
-
-
-def _spent_since(journal: Journal, first_call: int, upload_id: int) -> dict[str, int]:
-    rows = journal.conn.execute(
-        "SELECT pool, sum(units) FROM api_calls WHERE id > ? AND (upload_id = ? OR upload_id "
-        "IS NULL) GROUP BY pool", (first_call, upload_id)).fetchall()
-    return {pool: int(total) for pool, total in rows}

@@ -232,13 +232,14 @@ def import_cmd(app: App, channel: str | None, source: Path) -> None:
     from publish.errors import InvalidInput
 
     account = _account(app, channel)
-    if str(source) == "-":
-        text, name = sys.stdin.read(), "stdin"
-    else:
-        try:
-            text, name = source.read_text(encoding="utf-8"), str(source)
-        except OSError as exc:
-            raise InvalidInput(f"{source}: cannot read ({exc.strerror})") from None
+    name = "stdin" if str(source) == "-" else str(source)
+    try:
+        text = sys.stdin.read() if name == "stdin" else source.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{name}: not a token exported by `capsule auth export` (not UTF-8 "
+                           "text)") from None
+    except OSError as exc:
+        raise InvalidInput(f"{name}: cannot read ({exc.strerror})") from None
     result = import_token(account, text, name)
     click.echo(f"imported: channel {result.channel} → {result.token_file} (mode 0600)",
                err=True)

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from publish.app import App
+from publish.commands.captions import STYLE_HELP, resolve_style
 from publish.commands.options import subtitle_inputs
 from publish.output import Progress
 
@@ -38,8 +39,7 @@ def default_output(video: Path) -> Path:
 
 @click.command()
 @subtitle_inputs
-@click.option("--style", "style_spec", metavar="STYLE",
-              help="outline or box, then key=value overrides (default: setting subtitle_style).")
+@click.option("--style", "style_spec", metavar="STYLE", help=STYLE_HELP)
 @click.option("--crf", type=click.IntRange(1, 51), help="x264 quality (default: setting crf).")
 @click.option("--preset", type=click.Choice(PRESETS),
               help="x264 speed/size trade-off (default: setting preset).")
@@ -62,7 +62,6 @@ def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
     """
     from captions.burn import burn as burn_video
     from captions.burn import check_output, load_checked_tracks
-    from captions.style import Style
     from captions.video import probe
     from publish.output import emit_json, info
 
@@ -72,7 +71,7 @@ def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
     output = output or default_output(video)
     crf = crf if crf is not None else settings.crf
     preset = preset or settings.preset
-    style = Style.parse(style_spec or settings.subtitle_style)
+    style = resolve_style(app, style_spec)
 
     facts = probe(video)
     check_output(video, output, force=force)

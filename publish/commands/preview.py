@@ -54,8 +54,7 @@ def preview(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...
     from captions.reading import read_track
     from publish.output import emit_json, info, warn
 
-    chosen = sum(x is not None and x is not False for x in (at_ms, cue, sheet or None))
-    if chosen != 1:
+    if (at_ms is not None) + (cue is not None) + sheet != 1:
         raise click.UsageError("give exactly one of --at TIME, --cue N or --sheet")
     if len(langs) > len(subs):
         raise click.UsageError(f"{len(langs)} --lang for {len(subs)} --subs: give one per file")

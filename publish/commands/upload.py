@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,10 @@ def _time_ms(ctx: click.Context, param: click.Parameter, value: str | None) -> i
     seconds = 0.0
     for part in parts:
         seconds = seconds * 60 + part
-    if seconds < 0 or len(parts) > 3:
+    if not math.isfinite(seconds) or seconds < 0 or len(parts) > 3:
         raise click.BadParameter(f"expected seconds or [HH:]MM:SS(.mmm), got {value!r}",
                                  ctx, param)
     return round(seconds * 1000)
-
-
 
 
 @click.command()
@@ -124,7 +123,7 @@ def upload(app: App, video: Path, metadata_file: Path | None, json_mode: bool,
         warn(note)
     url = app.watch_url(outcome.video_id)
     if json_mode:
-        emit_json({**outcome.to_json(), "url": url})
+        emit_json(outcome.to_json(url))
         return
     click.echo(f"{outcome.video_id}\t{url}")
     if outcome.processing:
@@ -186,7 +185,7 @@ def quota(app: App, journal_file: Path | None, json_mode: bool) -> None:
         day = ledger.pacific_day()
         rows = ledger.report(journal, app.quota_limits, day=day)
     if json_mode:
-        emit_json({"day": day, "timezone": "America/Los_Angeles",
+        emit_json({"day": day, "timezone": ledger.PACIFIC.key,
                    "pools": [r.to_json() for r in rows]})
         return
     click.echo(f"quota day {day} (resets at midnight Pacific time)")

@@ -1,7 +1,7 @@
 """The burn engine on tiny clips: frame-exact cues, untouched audio, kept format, safe writes.
 
 The compositing engine is tested with solid RGBA rectangles at known places and times (the
-pixels are then unambiguous); test_burn_real.py feeds it the real renderer.
+pixels are then unambiguous); the last tests feed it the real renderer through `burn`.
 """
 
 from __future__ import annotations
@@ -351,3 +351,12 @@ def test_overlapping_and_back_to_back_cues_share_one_lane_exactly(src, tmp_path)
     assert shown(20, (255, 0, 0)) == list(range(5, 15))
     assert shown(70, (0, 255, 0)) == list(range(10, 20))
     assert shown(120, (0, 0, 255)) == list(range(15, 25))
+
+
+def test_colons_in_relative_input_and_output_names(src, tmp_path, monkeypatch):
+    """`v2:in.mp4` and `take:2/out.mp4` are files, not ffmpeg protocols `v2:` and `take:`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "v2:in.mp4").write_bytes(src["silent"].read_bytes())
+    (tmp_path / "take:2").mkdir()
+    burn_overlays("v2:in.mp4", [box(RED, 0, 0, 0, 200)], "take:2/out.mp4", preset="ultrafast")
+    assert probe(tmp_path / "take:2" / "out.mp4").frames == 25

@@ -156,6 +156,16 @@ def test_a_user_font_in_the_style_covers_characters():
     assert check_track(t, style=Style(font=DEJAVU)) == []
 
 
+def test_coverage_follows_the_styles_arabic_face():
+    """U+08A1 is in Noto Sans Arabic, not in Noto Naskh Arabic: with arabic=naskh the burn
+    could not draw it, so the checker reports it (and does not stop at the layout check)."""
+    t = track((0, 3000, "كلمة \u08a1"), language="ar")
+    assert check_track(t, style=Style()) == []
+    video = VideoFacts(duration_ms=10_000, width=320, height=180)
+    result = check_track(t, video=video, style=Style(arabic="naskh"))
+    assert [(f.severity, f.code) for f in result] == [("error", "uncovered-character")]
+    assert "U+08A1" in result[0].message
+
 def test_with_a_video_and_a_style_every_cue_is_laid_out_for_the_frame():
     small = VideoFacts(duration_ms=10_000, width=320, height=180)
     t = track((0, 3000, "m" * 40), (4000, 7000, "Un mot court"))

@@ -154,3 +154,15 @@ def test_each_tile_is_the_burned_frame_at_the_cue_midpoint_with_a_label(clip):
         assert np.array_equal(a[8:98, x:x + 160], np.asarray(expected, dtype=np.int16))
         label = a[98:126, x:x + 160]
         assert (label > 200).any()  # "#N  start – end" is written under the tile
+
+
+def test_the_preview_shows_the_cues_the_burn_puts_on_that_frame(clip):
+    """--at 1.03 fetches frame 25 (shown from 1.000 s at 25 fps): the burn puts a cue on it
+    when start <= 1.000 < end, whatever happens between 1.000 and 1.030."""
+    raw = extract_frame(clip, 1030)
+    starts_after = Track(None, "fr", [Cue(1, 1010, 1500, [[Span("Plus tard")]])])
+    shot = preview_frame(clip, [starts_after], Style(), at_ms=1030)
+    assert shot.overlays == 0 and shot.image.tobytes() == raw.tobytes()
+    ends_after = Track(None, "fr", [Cue(1, 500, 1010, [[Span("Encore là")]])])
+    shot = preview_frame(clip, [ends_after], Style(), at_ms=1030)
+    assert shot.overlays == 1 and shot.image.tobytes() != raw.tobytes()

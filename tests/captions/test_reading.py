@@ -173,6 +173,44 @@ def test_ass_through_pysubs2_with_line_numbers():
         "this cue is left out until then"]
 
 
+
+def test_ass_events_without_a_format_line_keep_their_numbers_and_lines():
+    """pysubs2 reads events in its fixed field order when [Events] has no Format line: the
+    pre-scan must too, or cue numbers count the comments and line numbers are lost."""
+    text = ("[Script Info]\nScriptType: v4.00+\n\n[Events]\n"
+            "Comment: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,note\n"
+            "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,Bonjour\n"
+            "Dialogue: 0,0:00:0x.00,0:00:03.00,Default,,0,0,0,,cassé\n")
+    findings: list = []
+    cues = parse_text(text, "ass", path="s.ass", findings=findings)
+    assert [(c.index, c.source_line, c.text) for c in cues] == [(1, 6, "Bonjour")]
+    assert [(f.code, f.line, f.cue) for f in findings] == [("unparsable-timing", 7, 2)]
+
+
+def test_ass_events_pysubs2_counts_differently_are_numbered_without_comments():
+    """A lower-case `dialogue:` is an event to the pre-scan, not to pysubs2: the numbering then
+    comes from pysubs2's events, and comments still take no cue number."""
+    text = ("[Script Info]\nScriptType: v4.00+\n\n[Events]\n"
+            "Comment: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,note\n"
+            "dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,ignoré\n"
+            "Dialogue: 0,0:00:02.00,0:00:03.00,Default,,0,0,0,,Bonjour\n")
+    cues = parse_text(text, "ass", path="s.ass")
+    assert [(c.index, c.source_line, c.text) for c in cues] == [(1, None, "Bonjour")]
+
+
+def test_fields_pysubs2_cannot_parse_are_findings_not_printed_warnings(recwarn):
+    text = ASS.replace("1,2,2,2,10,10,10,1", "1,2,2,x,10,10,10,1")  # Default alignment
+    text = text.replace("Dialogue: 0,0:00:03.00", "Dialogue: z,0:00:03.00")
+    findings: list = []
+    cues = parse_text(text, "ass", path="s.ass", findings=findings)
+    assert len(cues) == 2 and len(recwarn) == 0
+    assert [str(f) for f in findings if f.code == "ass-field"] == [
+        "s.ass: warning: failed to parse alignment, using default; fix that field of the Style "
+        "or Dialogue lines",
+        "s.ass: warning: failed to parse layer, using default; fix that field of the Style or "
+        "Dialogue lines"]
+
+
 # --- markup -----------------------------------------------------------------------------------
 
 def test_nested_and_stray_tags():
@@ -201,7 +239,6 @@ def test_override_blocks_in_srt():
 def test_italic_never_on_arabic_or_tifinagh_text_even_in_a_french_track():
     markup = parse_markup("<i>mot كلمة ⵜⴰ</i>")
     assert markup.lines == [[Span("mot كلمة ⵜⴰ", italic=False)]]
-    assert parse_markup("<i>mot</i>", allow_italic=False).lines == [[Span("mot")]]
 
 
 def test_emoji_detection_spares_arabic_joiners_and_keycaps_keep_digit():

@@ -129,3 +129,26 @@ def test_extract_frame_is_upright_for_rotated_video(clips):
 def test_extract_frame_past_end(clips):
     with pytest.raises(VideoError, match="past the last frame"):
         extract_frame(clips["aac"], 2000)
+
+
+def test_a_video_stream_without_a_frame_size_is_one_line():
+    """A codec ffmpeg does not know prints no WxH: a VideoError naming the file, no traceback."""
+    from captions.video import _parse_dump
+
+    dump = ("Input #0, matroska,webm, from 'odd.mkv':\n  Duration: 00:00:01.00, start: 0.000000\n"
+            "  Stream #0:0: Video: none\n")
+    with pytest.raises(VideoError, match=r"^odd\.mkv: ffmpeg cannot tell the video's frame size "
+                                         r"\(none\): export it again"):
+        _parse_dump(Path("odd.mkv"), dump)
+
+
+def test_a_colon_in_a_relative_file_name_is_not_a_protocol(clips, tmp_path, monkeypatch):
+    """ffmpeg reads `v2:final.mp4` as protocol `v2`: the file must still be found."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(clips["silent"], tmp_path / "v2:final.mp4")
+    info = probe("v2:final.mp4")
+    assert (info.width, info.height, info.frames) == (320, 180, 25)
+    verify_decodes("v2:final.mp4")
+    assert extract_frame("v2:final.mp4", 500).size == (320, 180)

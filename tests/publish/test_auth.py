@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -113,6 +114,15 @@ def test_credentials_use_the_endpoint_token_uri(tmp_path):
     assert creds.refresh_token == "1//REFRESH"
     assert creds.granted_scopes == list(auth.SCOPE_SETS["all"])
     assert creds.expiry.year == 2030
+
+
+@pytest.mark.parametrize("expiry", ["2030-01-01T01:00:00Z", "2030-01-01T01:00:00+00:00",
+                                    "2030-01-01T03:00:00.5+02:00", "2030-01-01T01:00:00"])
+def test_expiry_with_or_without_an_offset_is_naive_utc(expiry):
+    """An imported token may carry an offset; google-auth compares with naive UTC."""
+    creds = auth.credentials_from_payload({**_payload(), "expiry": expiry}, SANDBOXISH)
+    assert creds.expiry.replace(microsecond=0) == dt.datetime(2030, 1, 1, 1)
+    assert creds.valid
 
 
 def test_no_expiry_means_expired():

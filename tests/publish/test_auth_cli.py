@@ -89,6 +89,22 @@ def test_export_import_round_trip_cli(env):
     assert again.exit_code == 0, again.stderr
 
 
+def test_binary_token_files_are_one_line_errors(env):
+    carried = env / "t.bin"
+    carried.write_bytes(b"\xff\xfe\x00binary")
+    result = run("auth", "import", str(carried))
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stderr == (f"capsule: error: {carried}: not a token exported by `capsule "
+                             "auth export` (not UTF-8 text)\n")
+    saved = env / "data" / "tokens" / "default.json"
+    saved.parent.mkdir(parents=True)
+    saved.write_bytes(b"\xff\xfe\x00binary")
+    result = run("auth", "status")
+    assert result.exit_code == ExitCode.AUTH_REQUIRED
+    assert result.stderr == (f"capsule: error: {saved}: not a usable token file (needs "
+                             "refresh_token, client_id, client_secret)\n")
+
+
 def test_import_refuses_symlinked_token_file(env):
     real = env / "real.json"
     real.write_text("keep")

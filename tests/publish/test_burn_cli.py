@@ -186,3 +186,18 @@ def _processes_mentioning(folder: Path) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def test_a_bad_style_names_the_flag_or_the_settings_line(work, assets, tmp_path):
+    out = work / "out.mp4"
+    result = run(work / "capsule.mp4", "--subs", assets["fr"], "-o", out, "--style", "shadow")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stderr == ("capsule: error: --style: style 'shadow' is unknown: "
+                             "use outline or box\n")
+    (tmp_path / "config.toml").write_text('subtitle_style = "box,padding=3"\n',
+                                          encoding="utf-8")
+    result = run(work / "capsule.mp4", "--subs", assets["fr"], "-o", out)
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.stderr == (f"capsule: error: {tmp_path / 'config.toml'}:1: subtitle_style: "
+                             "padding=3 must be from 0 to 2 (em)\n")
+    assert not out.exists()

@@ -148,3 +148,21 @@ def test_source_lock_is_exclusive_and_freed(tmp_path):
             pass
     with source_lock(journal, "k"):
         pass
+
+
+def test_a_file_that_is_not_a_journal_is_refused_and_its_connection_closed(tmp_path,
+                                                                           monkeypatch):
+    bogus = tmp_path / "journal.sqlite"
+    bogus.write_bytes(b"not a database\n" * 300)
+    opened: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+
+    def remember(*args, **kwargs):
+        opened.append(connect(*args, **kwargs))
+        return opened[-1]
+    monkeypatch.setattr(sqlite3, "connect", remember)
+    with pytest.raises(JournalError) as err:
+        Journal(bogus)
+    assert str(err.value) == f"{bogus}: cannot open the journal: file is not a database"
+    with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
+        opened[0].execute("SELECT 1")

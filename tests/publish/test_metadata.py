@@ -195,3 +195,16 @@ def test_file_errors_name_the_file(tmp_path):
     flagged.write_text('title = ""\n', encoding="utf-8")
     with pytest.raises(MetadataInvalid, match=r"^.*m\.toml: 3 metadata problems: title: "):
         load_metadata(flagged)
+
+
+@pytest.mark.parametrize("value, problem", [
+    ('localizations = ["ar"]', "localizations: must be a table: language = {title, description}"),
+    ('localizations = {ar = "x"}', "localizations.ar: must be a table with title and description"),
+])
+def test_flags_over_a_malformed_file_localization_report_the_file_field(tmp_path, value, problem):
+    path = tmp_path / "meta.toml"
+    path.write_text('title = "t"\nmade_for_kids = false\nsynthetic_media = false\n'
+                    f'default_language = "fr"\n{value}\n', encoding="utf-8")
+    with pytest.raises(MetadataInvalid) as err:
+        load_metadata(path, {"localizations": {"ar": {"title": "عنوان"}}}, now=NOW)
+    assert str(err.value) == f"{path}: {problem}"

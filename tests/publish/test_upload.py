@@ -6,6 +6,7 @@ and there is exactly one video (nothing twice) — or none, when the run must no
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import time
@@ -27,7 +28,7 @@ from upload_helpers import (
 from publish.errors import AuthRequired, Busy, CapsuleError, InvalidInput, TemporaryFailure
 from publish.exitcodes import ExitCode
 from publish.journal import source_lock
-from publish.upload import PossibleDuplicate, SourceChanged, fingerprint
+from publish.upload import PossibleDuplicate, RetryPolicy, SourceChanged, fingerprint
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import media
@@ -106,6 +107,16 @@ def test_row1_persistent_post_errors_end_temporary_with_nothing_uploaded(harness
     row = harness.row()
     assert (row.state, row.session_uri, row.video_id) == ("new", None, None)
     assert videos(sandbox) == []
+
+
+def test_a_rerun_before_any_session_uses_the_new_chunk_size(harness, sandbox, video):
+    sandbox.faults.add("503,method=POST,path=/upload/*,count=9")
+    with pytest.raises(TemporaryFailure):
+        harness.run(video)
+    harness.run(video, context={"chunk_size": 2 * CHUNK})
+    assert_one_video(sandbox, video)
+    assert harness.row().chunk_size == 2 * CHUNK
+    assert max(p["declared"] for p in check_chunk_headers(sandbox, 2 * CHUNK)) == 2 * CHUNK
 
 
 def test_row2_server_error_on_a_chunk_resumes_from_the_server_offset(harness, sandbox, video):
@@ -369,6 +380,53 @@ def test_row19_source_growing_mid_upload_aborts(harness, sandbox, video):
     assert videos(sandbox) == []
 
 
+def test_row19_source_cut_short_while_a_chunk_is_read_names_the_file(harness, sandbox, video,
+                                                                       monkeypatch):
+    """Truncated after the pre-chunk check, during the send: still the path and the fix."""
+    from publish.upload import ResumableUpload
+
+    step, calls = ResumableUpload._step, []
+
+    def cut_before_second_chunk(self, request):
+        calls.append(1)
+        if len(calls) == 2:
+            with open(video, "r+b") as fh:
+                fh.truncate(CHUNK + 100)
+        return step(self, request)
+    monkeypatch.setattr(ResumableUpload, "_step", cut_before_second_chunk)
+    with pytest.raises(SourceChanged) as err:
+        harness.run(video)
+    assert str(err.value).startswith(f"{video}: source changed during upload")
+    assert str(err.value).endswith("Run again with --restart once the file is final")
+    row = harness.row()
+    assert (row.state, row.video_id, row.error) == ("session", None,
+                                                   "source changed during upload")
+    assert videos(sandbox) == []
+
+
+def test_row19_source_changed_as_the_last_chunk_completes_keeps_the_video_id(
+        harness, sandbox, video, monkeypatch):
+    """The server made a video: the journal must not forget it, the message must name it."""
+    from publish.upload import ResumableUpload
+
+    finish = ResumableUpload._finish
+
+    def grow_then_finish(self, response):
+        with open(video, "ab") as fh:
+            fh.write(b"\0" * 10)
+        return finish(self, response)
+    monkeypatch.setattr(ResumableUpload, "_finish", grow_then_finish)
+    with pytest.raises(SourceChanged) as err:
+        harness.run(video)
+    [made] = videos(sandbox)
+    assert str(err.value) == (
+        f"{video}: the file changed while its last chunk was being sent, after YouTube had "
+        f"created video {made['id']} from it; check that video (delete it if it is broken), "
+        "then run again with --restart to upload the final file")
+    row = harness.row()
+    assert (row.state, row.video_id) == ("session", made["id"])
+
+
 def test_row20_corrupt_video_is_rejected_before_any_session(harness, sandbox, clip, tmp_path):
     from captions.errors import VideoError
 
@@ -442,6 +500,27 @@ def test_progress_reports_bytes_rate_and_eta(harness, sandbox, video):
     assert seen[-1][0] == size and all(s[1] == size for s in seen)
     assert all(s[2]["rate"] >= 0 and "eta" in s[2] for s in seen)
 
+
+
+def test_progress_rate_restarts_with_a_replacement_session(harness, sandbox, tmp_path):
+    """A resumed run whose session then expires counts its rate from the new byte 0."""
+    source = tmp_path / "long.mp4"
+    source.write_bytes(os.urandom(5 * CHUNK + 1000))
+    sandbox.faults.add("503,method=PUT,bytes=-1,count=1")
+    with pytest.raises(TemporaryFailure):
+        harness.run(source, context={"verify_video": False,
+                                     "policy": RetryPolicy(retries=0, sleep=lambda s: None)})
+    seen = []
+
+    def on_progress(done, total, **kw):
+        seen.append((done, kw["rate"]))
+        if len(seen) == 2:
+            sandbox.faults.add("expire-session,method=PUT")
+    harness.run(source, context={"verify_video": False, "on_progress": on_progress})
+    assert [done for done, _ in seen] == [2 * CHUNK, 3 * CHUNK, CHUNK, 2 * CHUNK, 3 * CHUNK,
+                                          4 * CHUNK, 5 * CHUNK, 5 * CHUNK + 1000]
+    assert all(rate >= 0 for _, rate in seen), seen
+    assert_one_video(sandbox, source)
 
 
 def test_long_video_needs_a_channel_allowed_long_uploads(harness, sandbox, tmp_path):

@@ -106,6 +106,15 @@ def test_each_metadata_rule_is_one_line_with_no_request(env, sandbox, clips, ext
     assert journal_rows(env["journal"]) == []
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "1:2:3:4", "1:x"])
+def test_a_bad_thumbnail_time_is_a_usage_error(env, sandbox, clips, value):
+    result = invoke(env, "upload", str(clips["small"]), *REQUIRED, "--thumbnail-at", value)
+    assert result.exit_code == 2, result.output
+    assert (f"Invalid value for '--thumbnail-at': expected seconds or [HH:]MM:SS(.mmm), got "
+            f"'{value}'") in result.stderr
+    assert list(sandbox.traffic) == []
+
+
 @pytest.mark.parametrize(("drop", "expected"), [
     ("--not-made-for-kids", "made_for_kids: must be stated explicitly (true or false)"),
     ("--no-synthetic-media", "synthetic_media: must be stated explicitly (true or false)"),
@@ -265,6 +274,39 @@ def test_existing_track_is_updated_never_duplicated(env, sandbox, clips, tmp_pat
     assert b"Salut" in sandbox.store.path("captions", first["id"]).read_bytes()
     assert methods == ["captions.list", "captions.insert", "captions.list", "captions.update"]
     assert not any("sync" in t[1] for t in sandbox.traffic)
+
+
+def test_track_created_by_another_run_since_the_list_is_updated(env, sandbox, clips, tmp_path,
+                                                                monkeypatch):
+    """The race in put_track: the list saw no track, the insert answers 409 captionExists."""
+    from publish import captions_api
+    from publish.client import youtube_service
+    from publish.journal import Journal
+
+    result = invoke(env, "upload", str(clips["small"]), *REQUIRED)
+    video_id = result.stdout.split()[0]
+    service = youtube_service(sandbox.credentials(), endpoint=sandbox.url, timeout=5)
+    srt = tmp_path / "fr.srt"
+    srt.write_text(FR, encoding="utf-8")
+    with Journal(tmp_path / "other.sqlite") as journal:
+        first = captions_api.put_track(service, journal, video_id=video_id, language="fr",
+                                       srt=srt)
+        find, calls = captions_api.find_track, []
+
+        def stale_then_fresh(*args, **kwargs):
+            calls.append(1)
+            return None if len(calls) == 1 else find(*args, **kwargs)
+        monkeypatch.setattr(captions_api, "find_track", stale_then_fresh)
+        srt.write_text(FR.replace("Bonjour", "Salut"), encoding="utf-8")
+        second = captions_api.put_track(service, journal, video_id=video_id, language="fr",
+                                        srt=srt)
+        calls_made = [tuple(r) for r in journal.conn.execute(
+            "SELECT method, status FROM api_calls")]
+    assert first["id"] == second["id"] and len(sandbox.store["captions"]) == 1
+    assert b"Salut" in sandbox.store.path("captions", first["id"]).read_bytes()
+    assert calls_made == [("captions.list", "ok"), ("captions.insert", "ok"),
+                          ("captions.insert", "409"), ("captions.list", "ok"),
+                          ("captions.update", "ok")]
 
 
 def test_wait_reports_the_privacy_youtube_applied(env, sandbox, clips):

@@ -144,6 +144,25 @@ def test_thumbnail_checked_by_magic_bytes_size_and_aspect(tmp_path):
         check_thumbnail(square)
 
 
+def test_damaged_thumbnail_headers_are_one_line_input_errors(tmp_path):
+    from PIL import Image
+
+    jpeg = tmp_path / "whole.jpg"
+    Image.new("RGB", (1280, 720), "navy").save(jpeg, "JPEG")
+    cut_jpeg = jpeg.read_bytes()[:jpeg.read_bytes().index(b"\xff\xc0") + 6]
+    flat = tmp_path / "flat.png"
+    png(flat, 1280, 0)
+    cases = {"short.png": b"\x89PNG\r\n\x1a\n\x00\x00", "cut.jpg": cut_jpeg,
+             "marker.jpg": b"\xff\xd8\xff\xe0\x00", "flat.png": flat.read_bytes()}
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(InvalidInput) as err:
+            check_thumbnail(path)
+        assert str(err.value) == (f"--thumbnail {path}: the image header is damaged (no size "
+                                  "found); export it again")
+
+
 def meta() -> VideoMetadata:
     return VideoMetadata.from_mapping({"title": "t", "made_for_kids": False,
                                        "synthetic_media": False})
