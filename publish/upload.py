@@ -212,17 +212,10 @@ class ResumableUpload:
                     request = self._replace_dead_session(exc)
                     best, failures, stalled, start_offset = 0, 0, 0, None  # rate from byte 0
                     continue
-                if not is_retryable(exc):
-                    raise _translate(exc, doing, self.channel) from exc
                 failures += 1
-                if failures > self.policy.retries:
-                    raise TemporaryFailure(
-                        f"{doing}: {_describe(exc)}; gave up after {self.policy.retries} retries "
-                        f"without progress at byte {best} of {self.size}; the session is kept, "
-                        "run the same command again to resume") from exc
-                log.warning("%s: %s; retry %d/%d", doing, _describe(exc), failures,
-                            self.policy.retries)
-                self.policy.wait(failures, _retry_after(exc))
+                self._retry_or_raise(exc, failures, doing,
+                                     f"without progress at byte {best} of {self.size}; the "
+                                     "session is kept, run the same command again to resume")
                 continue
             if response is not None:
                 return self._finish(response)
@@ -243,6 +236,18 @@ class ResumableUpload:
                 self.policy.wait(stalled)
 
     # --------------------------------------------------------------- pieces
+    def _retry_or_raise(self, exc: Exception, failures: int, doing: str, after: str) -> None:
+        """Back off before retry number `failures`, or raise: a permanent error as itself,
+        a retryable one past the budget as TemporaryFailure (`after` says what is kept)."""
+        if not is_retryable(exc):
+            raise _translate(exc, doing, self.channel) from exc
+        if failures > self.policy.retries:
+            joiner = "" if after.startswith(";") else " "
+            raise TemporaryFailure(f"{doing}: {_describe(exc)}; gave up after "
+                                   f"{self.policy.retries} retries{joiner}{after}") from exc
+        log.warning("%s: %s; retry %d/%d", doing, _describe(exc), failures, self.policy.retries)
+        self.policy.wait(failures, _retry_after(exc))
+
     def _step(self, request) -> dict[str, Any] | None:
         """One exchange: the status query after an error, then the next chunk.
 
@@ -296,16 +301,9 @@ class ResumableUpload:
                 if status_of(exc) is None:
                     quota.charge(self.journal, "videos.insert", status="network",
                                  channel=self.channel, upload_id=self.row.id)
-                if not is_retryable(exc):
-                    raise _translate(exc, doing, self.channel) from exc
                 failures += 1
-                if failures > self.policy.retries:
-                    raise TemporaryFailure(
-                        f"{doing}: {_describe(exc)}; gave up after {self.policy.retries} "
-                        "retries; nothing was uploaded, run again later") from exc
-                log.warning("%s: %s; retry %d/%d", doing, _describe(exc), failures,
-                            self.policy.retries)
-                self.policy.wait(failures, _retry_after(exc))
+                self._retry_or_raise(exc, failures, doing,
+                                     "; nothing was uploaded, run again later")
                 continue
             uri = resp["location"]
             self._update(session_uri=uri, state="session", confirmed_bytes=0, final_sent=0)
