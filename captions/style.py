@@ -10,11 +10,11 @@ source) sends the cues that would cover it to the other edge (BBC §10).
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CaptionsError
+from .markup import parse_color
 
 KINDS = ("outline", "box")
 MIN_OUTLINE = 0.06  # em
@@ -31,17 +31,15 @@ class StyleError(CaptionsError):
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:
-    """`#rrggbb`, `rrggbb`, `#rgb` or a name (white, black, yellow, cyan, green)."""
+    """`#rrggbb`, `rrggbb`, `#rgb` or a name; the subtitle palette's names (white, black,
+    yellow, cyan and a bright green) win over the HTML ones that markup.parse_color knows."""
     value = text.strip().lower()
     if value in _COLOURS:
         return _COLOURS[value]
-    digits = value.lstrip("#")
-    if re.fullmatch(r"[0-9a-f]{3}", digits):
-        digits = "".join(c * 2 for c in digits)
-    if not re.fullmatch(r"[0-9a-f]{6}", digits):
+    rgb = parse_color(value)
+    if rgb is None:
         raise StyleError(f"colour {text!r} is not #rrggbb or one of {', '.join(_COLOURS)}")
-    r, g, b = (int(digits[i:i + 2], 16) for i in (0, 2, 4))
-    return r, g, b
+    return rgb
 
 
 @dataclass(frozen=True)
