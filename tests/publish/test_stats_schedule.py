@@ -63,13 +63,18 @@ def test_systemd_units_exact():
         "WantedBy=timers.target\n")
 
 
-def test_schedule_command(tmp_path, monkeypatch):
-    monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
-    fake = tmp_path / "bin" / "capsule"
-    fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\n")
-    monkeypatch.setattr(sys, "argv", [str(fake)])
+@pytest.fixture
+def fake(isolated, monkeypatch):
+    """No user settings (config none.toml, data in data/); argv[0] a capsule in bin/."""
+    monkeypatch.setenv("CAPSULE_CONFIG", str(isolated / "none.toml"))
+    path = isolated / "bin" / "capsule"
+    path.parent.mkdir()
+    path.write_text("#!/bin/sh\n")
+    monkeypatch.setattr(sys, "argv", [str(path)])
+    return path
+
+
+def test_schedule_command(tmp_path, fake):
     runner = CliRunner()
 
     cron = runner.invoke(main, ["--channel", "default", "stats", "schedule", "--cron",
@@ -93,13 +98,7 @@ def test_schedule_command(tmp_path, monkeypatch):
     assert bad.stderr.count("\n") == 1 and "--every '5h'" in bad.stderr
 
 
-def test_schedule_repeats_an_endpoint_flag_once(tmp_path, monkeypatch):
-    monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
-    fake = tmp_path / "bin" / "capsule"
-    fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\n")
-    monkeypatch.setattr(sys, "argv", [str(fake)])
+def test_schedule_repeats_an_endpoint_flag_once(tmp_path, fake):
 
     cron = CliRunner().invoke(main, ["--endpoint", "http://127.0.0.1:9/", "stats", "schedule",
                                      "--cron"])
