@@ -150,6 +150,8 @@ class Env:
     burn_progress: Callable[..., None] | None = None
     upload_progress: Callable[..., None] | None = None
     sleep: Callable[[float], None] | None = None
+    channel_check: Any = None  # publish.channel_check.CheckSettings; None: trust the journal
+    force_duplicate: bool = False
 
     def note(self, message: str) -> None:
         log.info("%s", message)
@@ -409,9 +411,16 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
         steps.append(Step("burn", "done" if done else "pending",
                           detail=f"{'+'.join(capsule.burn)} into {capsule.burn_output}"))
     uploaded = current is not None and current.video_id is not None
-    steps.append(Step("upload", "done" if uploaded else "pending", ["videos.insert"],
-                      detail=(f"video {current.video_id}" if uploaded
-                              else f"{_upload_source(capsule).name}")))
+    calls, detail = ["videos.insert"], f"{_upload_source(capsule).name}"
+    check = env.channel_check
+    if not uploaded and check is not None and check.enabled and not env.force_duplicate \
+            and not new_version:
+        from publish.channel_check import check_calls
+
+        calls += check_calls(check.window)
+        detail += f" (channel checked first: at most {check.window.uploads} uploads)"
+    steps.append(Step("upload", "done" if uploaded else "pending", calls,
+                      detail=f"video {current.video_id}" if uploaded else detail))
 
     meta_record = _step_record(journal, current, "metadata")
     meta_state = "done"
@@ -575,10 +584,12 @@ def _upload(run: _Run, step: Step) -> dict[str, Any]:
     if env.sleep is not None:
         policy.sleep = env.sleep
     job = UploadJob(video=_upload_source(capsule), metadata=checked.metadata,
-                    channel=env.channel, restart=run.burned_now and pub.video_id is None)
+                    channel=env.channel, restart=run.burned_now and pub.video_id is None,
+                    force_duplicate=env.force_duplicate or run.plan.new_version)
     ctx = UploadContext(journal=journal, service_factory=run.api, chunk_size=env.chunk_size,
                         policy=policy, limits=env.limits, on_progress=env.upload_progress,
-                        on_event=env.on_event, verify_video=not capsule.burn)
+                        on_event=env.on_event, verify_video=not capsule.burn,
+                        channel_check=env.channel_check)
     outcome = run_upload(job, ctx)
     _update_publication(journal, pub.id, upload_id=outcome.upload_id,
                         video_id=outcome.video_id, picture_fp=run.plan.picture_fp)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httplib2
 
@@ -285,6 +286,9 @@ class ResumableUpload:
         headers = dict(request.headers)
         headers["X-Upload-Content-Type"] = request.resumable.mimetype()
         headers["X-Upload-Content-Length"] = str(self.size)
+        # The file's own name, which YouTube keeps as fileDetails.fileName (without it an API
+        # upload shows "unknown"): the channel check compares it. Percent-encoded (RFC 5023).
+        headers["Slug"] = quote(self.path.name)
         headers["content-length"] = str(request.body_size)
         failures = 0
         while True:
@@ -481,6 +485,7 @@ class UploadJob:
     wait: bool = False
     restart: bool = False
     channel: str = ""
+    force_duplicate: bool = False  # upload even when the channel already has this source
 
 
 @dataclass
@@ -520,6 +525,7 @@ class UploadContext:
     wait_timeout: float = 900.0
     verify_video: bool = True
     work_dir: Path | None = None  # normalized captions and frame thumbnails go here
+    channel_check: Any = None  # publish.channel_check.CheckSettings; None: trust the journal
 
     def note(self, message: str) -> None:
         log.info("%s", message)
@@ -563,9 +569,15 @@ def check_inputs(job: UploadJob) -> list[str]:
     return warnings
 
 
-def plan_calls(job: UploadJob, *, upload_needed: bool, done_steps: set[str]) -> list[str]:
-    """The API calls this run will make (for the quota estimate stated before it runs)."""
+def plan_calls(job: UploadJob, *, upload_needed: bool, done_steps: set[str],
+               check: Any = None) -> list[str]:
+    """The API calls this run will make (for the quota estimate stated before it runs);
+    `check` is the channel check's window when the channel is looked at first."""
+    from publish.channel_check import check_calls
+
     calls = ["videos.insert"] if upload_needed else []
+    if upload_needed and check is not None:
+        calls += check_calls(check)
     for language, _path in job.captions:
         if f"caption:{language}" not in done_steps:
             calls += ["captions.list", "captions.insert"]
@@ -596,8 +608,10 @@ def run_upload(job: UploadJob, ctx: UploadContext) -> UploadOutcome:
     with source_lock(journal, f"{job.channel or 'default'}-{fp.sha256[:32]}"):
         row, existing = _claim_row(job, ctx, fp)
         done_steps = _done_steps(journal, row.id)
+        check = _channel_check(job, ctx, row, existing)
         needed = quota.estimate(plan_calls(job, upload_needed=not existing,
-                                           done_steps=done_steps))
+                                           done_steps=done_steps,
+                                           check=check.window if check else None))
         if needed:
             ctx.note("quota for this run: " + ", ".join(f"{units} {pool}"
                                                         for pool, units in needed.items()))
@@ -626,11 +640,19 @@ def run_upload(job: UploadJob, ctx: UploadContext) -> UploadOutcome:
             if resumed:
                 ctx.note(f"resuming the upload of {job.video} ({row.confirmed_bytes} of "
                          f"{row.source_size} bytes confirmed earlier)")
+            ledger = None
+            if check is not None:
+                from publish.channel_check import ChannelUploads
+
+                ledger = ChannelUploads(service, journal, channel=job.channel, upload_id=row.id)
+                facts = _look_first(ledger, job, ctx, row, check)
             engine = ResumableUpload(service, journal, row, job.video, job.metadata,
                                      policy=ctx.policy, on_progress=ctx.on_progress,
                                      channel=job.channel)
             resource = engine.run()
             row = journal.upload(row.id)
+            if ledger is not None:
+                _keep_one(ledger, job, ctx, row, check, resource, facts)
         outcome = UploadOutcome(video_id=row.video_id or resource["id"], resource=resource,
                                 existing=existing, resumed=resumed, upload_id=row.id,
                                 warnings=warnings)
@@ -674,7 +696,7 @@ def check_long_upload(service: Any, journal: Journal, video: Path, *, channel: s
 def _claim_row(job: UploadJob, ctx: UploadContext, fp: Fingerprint) -> tuple[UploadRow, bool]:
     """The journal row for this source: (row, already_uploaded). Refuses a changed source."""
     journal = ctx.journal
-    done = journal.find_done(job.channel, fp.sha256)
+    done = None if job.force_duplicate else journal.find_done(job.channel, fp.sha256)
     if done is not None:  # even with --restart: this content is on the channel already
         return done, True
     source = str(job.video.resolve())
@@ -712,6 +734,71 @@ def _claim_row(job: UploadJob, ctx: UploadContext, fp: Fingerprint) -> tuple[Upl
         channel=job.channel, source_path=source, size=fp.size, mtime_ns=fp.mtime_ns,
         sha256=fp.sha256, metadata=job.metadata.to_json(), chunk_size=ctx.chunk_size)
     return journal.upload(upload_id), False
+
+
+def _channel_check(job: UploadJob, ctx: UploadContext, row: UploadRow, existing: bool):
+    """The channel check's settings when this run starts a new upload of the source, else None
+    (a known video, a session to resume, --force-duplicate or the check turned off)."""
+    check = ctx.channel_check
+    if check is None or not check.enabled or existing or row.session_uri \
+            or job.force_duplicate:
+        return None
+    return check
+
+
+def _look_first(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
+                check: Any) -> Any:
+    """Before the first byte: stop (DuplicateOnChannel) if the channel already has the source,
+    after recording that video in the journal so later runs resume from it."""
+    from publish.channel_check import DuplicateOnChannel, SourceFacts, find_duplicate
+
+    facts = SourceFacts.of(job.video, job.metadata.title)
+    found = find_duplicate(ledger, facts, check.window)
+    log.info("channel check before uploading %s: %s", job.video,
+             ", ".join(f"{n} {m}" for m, n in ledger.calls.items()))
+    if found is None:
+        return facts
+    video = found.video
+    _adopt(ctx.journal, row, video.id, video.resource, "found on the channel")
+    raise DuplicateOnChannel(
+        f"{job.video}: already on the channel as video {video.id} (uploaded {video.uploaded}; "
+        f"{found.describe()}); recorded in the journal, nothing uploaded: run again to finish "
+        "its other steps, or add --force-duplicate to upload a second copy", video.id)
+
+
+def _keep_one(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow, check: Any,
+              resource: dict[str, Any], facts: Any) -> None:
+    """After the upload: if another run uploaded the same source meanwhile and its video came
+    first, delete ours (videos.delete) and adopt theirs, so the channel keeps one."""
+    from publish.channel_check import DuplicateOnChannel, reconcile
+
+    first = reconcile(ledger, facts, resource, check)
+    if first is None:
+        return
+    ours = row.video_id or resource.get("id")
+    quota.execute(ctx.journal, "videos.delete", ledger.service.videos().delete(id=ours),
+                  doing=f"deleting video {ours}, a second copy of video {first.video.id}",
+                  channel=job.channel, upload_id=row.id)
+    ctx.journal.update_upload(row.id, video_id=None)
+    _adopt(ctx.journal, row, first.video.id, first.video.resource,
+           f"uploaded at the same time as video {first.video.id}; our copy {ours} deleted")
+    raise DuplicateOnChannel(
+        f"{job.video}: another run uploaded it at the same time as video {first.video.id} "
+        f"(uploaded {first.video.uploaded}; {first.describe()}); this run's copy {ours} was "
+        "deleted, the journal records the kept video", first.video.id)
+
+
+def _adopt(journal: Journal, row: UploadRow, video_id: str, resource: dict[str, Any],
+           note: str) -> None:
+    """Record a video found on the channel as this row's upload (a row that already holds it,
+    e.g. from an older source file, keeps it and this one is closed)."""
+    holder = journal.conn.execute("SELECT id FROM uploads WHERE video_id = ? AND id != ?",
+                                  (video_id, row.id)).fetchone()
+    if holder is not None:
+        journal.update_upload(row.id, state="abandoned", error=f"{note}: row {holder[0]}")
+        return
+    journal.update_upload(row.id, video_id=video_id, state="done", resource=resource,
+                          confirmed_bytes=row.source_size, error=note)
 
 
 def _done_steps(journal: Journal, upload_id: int) -> set[str]:

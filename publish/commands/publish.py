@@ -44,16 +44,20 @@ def init(app: App, video: Path, subtitles: tuple[Path, ...], output: Path, force
                    "both in the journal.")
 @click.option("--collect", is_flag=True,
               help="Collect the video's statistics once after publishing.")
+@click.option("--force-duplicate", is_flag=True,
+              help="Upload even if the channel already has this video (found by the channel "
+                   "check before the first byte).")
 @click.option("--journal", "journal_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Journal database (default: the `journal` setting).")
 @click.option("--json", "json_mode", is_flag=True, help="Print the final state of every step.")
 @click.pass_obj
 def publish(app: App, manifest: Path, dry_run: bool, new_version: bool, collect: bool,
-            journal_file: Path | None, json_mode: bool) -> None:
+            force_duplicate: bool, journal_file: Path | None, json_mode: bool) -> None:
     """Publish a capsule: burn, upload, caption tracks, thumbnail, playlist, statistics.
 
     Running it again finishes what is missing and never does anything twice; a changed
-    title, description, tags or schedule updates the video in place.
+    title, description, tags or schedule updates the video in place. Before a first upload
+    the channel's own uploads are checked for the same video (exit 8 when found).
 
     \b
     Example:
@@ -61,7 +65,8 @@ def publish(app: App, manifest: Path, dry_run: bool, new_version: bool, collect:
       capsule --sandbox publish examples/capsule.toml --collect
     """
     PublishRun(app, manifest, journal_file, json_mode).execute(
-        dry_run=dry_run, new_version=new_version, collect=collect)
+        dry_run=dry_run, new_version=new_version, collect=collect,
+        force_duplicate=force_duplicate)
 
 
 @click.command()
@@ -109,9 +114,11 @@ class PublishRun:
         self.say(f"{STATE_MARK.get(step.state, '?')} {step.name:<12} {step.detail} "
                  f"({took:.1f} s)")
 
-    def execute(self, *, dry_run: bool, new_version: bool, collect: bool) -> None:
+    def execute(self, *, dry_run: bool, new_version: bool, collect: bool,
+                force_duplicate: bool = False) -> None:
         from config.manifest import load_manifest
         from publish import pipeline
+        from publish.channel_check import settings_from
         from publish.output import warn
 
         app = self.app
@@ -141,7 +148,8 @@ class PublishRun:
                 crf=int(settings.crf), preset=str(settings.preset),
                 default_style=str(settings.subtitle_style), watch_url=app.watch_url,
                 on_step=self.on_step, on_event=self.say,
-                burn_progress=burn_bar, upload_progress=upload_bar)
+                burn_progress=burn_bar, upload_progress=upload_bar,
+                channel_check=settings_from(settings), force_duplicate=force_duplicate)
             plan = pipeline.make_plan(checked, env, new_version=new_version)
             if dry_run:
                 app.youtube("publish")  # credentials and scopes, checked without a call

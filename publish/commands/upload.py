@@ -84,6 +84,9 @@ def _time_ms(ctx: click.Context, param: click.Parameter, value: str | None) -> i
 @click.option("--wait", is_flag=True, help="Wait until YouTube has processed the video.")
 @click.option("--restart", is_flag=True,
               help="Abandon an unfinished upload of this file and start it again from zero.")
+@click.option("--force-duplicate", is_flag=True,
+              help="Upload even if the channel already has this video (found by the channel "
+                   "check before the first byte).")
 @click.option("--journal", "journal_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Journal database (default: DATA_DIR/journal.sqlite).")
 @click.option("--json", "json_mode", is_flag=True,
@@ -93,13 +96,18 @@ def upload(app: App, video: Path, metadata_file: Path | None, json_mode: bool,
            journal_file: Path | None, **flags: Any) -> None:
     """Upload one video with its metadata; resumes an interrupted upload, never uploads twice.
 
+    Before a first upload the channel's own uploads are checked for the same video (exit 8
+    when found, the video recorded in the journal); the video is tracked for statistics.
+
     \b
     Example:
       capsule upload capsule.mp4 --metadata meta.toml --caption fr=fr.srt --caption ar=ar.srt \\
         --thumbnail-at 00:03 --playlist "Campagne 2026" --create-playlist --wait
     """
+    from publish.channel_check import DuplicateOnChannel, settings_from
     from publish.metadata import load_metadata
     from publish.output import emit_json, info, warn
+    from publish.stats.store import track
     from publish.upload import RetryPolicy, UploadContext, UploadJob, run_upload
 
     metadata = load_metadata(metadata_file, _overrides(flags))
@@ -110,15 +118,22 @@ def upload(app: App, video: Path, metadata_file: Path | None, json_mode: bool,
         thumbnail=flags["thumbnail"], thumbnail_at_ms=flags["thumbnail_at"],
         thumbnail_title=flags["thumbnail_title"], playlist=flags["playlist"],
         create_playlist=flags["create_playlist"], wait=flags["wait"],
-        restart=flags["restart"], channel=app.channel.name)
+        restart=flags["restart"], channel=app.channel.name,
+        force_duplicate=flags["force_duplicate"])
     journal = app.journal(journal_file)
     with journal, app.progress(f"uploading {video.name}", json_mode=json_mode,
                                unit="B") as progress:
         ctx = UploadContext(
             journal=journal, service_factory=app.youtube, chunk_size=int(settings.chunk_size),
             policy=RetryPolicy(retries=int(settings.retries)), limits=app.quota_limits,
-            on_progress=progress, on_event=lambda m: info(m, quiet=app.quiet or json_mode))
-        outcome = run_upload(job, ctx)
+            on_progress=progress, on_event=lambda m: info(m, quiet=app.quiet or json_mode),
+            channel_check=settings_from(settings))
+        try:
+            outcome = run_upload(job, ctx)
+        except DuplicateOnChannel as exc:  # the channel's copy is followed like our own
+            track(journal, exc.video_id, source="capsule", title=metadata.title)
+            raise
+        track(journal, outcome.video_id, source="capsule", title=metadata.title)
     for note in outcome.warnings:
         warn(note)
     url = app.watch_url(outcome.video_id)

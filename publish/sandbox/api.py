@@ -205,6 +205,7 @@ class YouTubeApi:
                                  if "recordingDetails" in parts else {}),
             "_uploaded": now.timestamp(), "_size": target.stat().st_size,
             "_sha256": sha256_file(target), "_type": call.media_type,
+            "_file_name": call.extra.get("slug"),
         }
         self._note_privacy(video)
         with self.store.change() as data:
@@ -271,8 +272,8 @@ class YouTubeApi:
                                              self.store["captions"].values()) else "false",
                     "licensedContent": False, "contentRating": {},
                     "projection": "rectangular"}
-            elif part == "fileDetails" and owner:
-                out["fileDetails"] = {"fileSize": str(video["_size"]), "fileType": "video"}
+            elif part == "fileDetails" and owner and processed:
+                out["fileDetails"] = self._file_details(video, failed)
             elif part == "localizations" and video.get("localizations"):
                 out["localizations"] = video["localizations"]
             elif part == "recordingDetails":
@@ -282,6 +283,37 @@ class YouTubeApi:
                                  f'youtube.com/embed/{video["id"]}" frameborder="0"></iframe>'}
         out["etag"] = etag(out)
         return out
+
+    def _file_details(self, video: dict[str, Any], failed: bool) -> dict[str, Any]:
+        """`fileDetails` as the owner reads it once processing is over (absent before, as
+        `processingDetails.fileDetailsAvailability` says). `fileName` is the name the upload
+        sent in its `Slug` header; without one YouTube knows none (the Studio shows
+        "unknown"), so the field is left out."""
+        probe = self._probe(video)
+        details: dict[str, Any] = {"fileSize": str(video["_size"]),
+                                   "fileType": "other" if failed else "video"}
+        if video.get("_file_name"):
+            details["fileName"] = video["_file_name"]
+        if failed:
+            return details
+        details["container"] = probe.get("container") or "unknown"
+        details["durationMs"] = str(round(probe.get("seconds", 0.0) * 1000))
+        if probe.get("bitrate"):
+            details["bitrateBps"] = str(probe["bitrate"])
+        stream: dict[str, Any] = {"widthPixels": probe.get("width", 0),
+                                  "heightPixels": probe.get("height", 0)}
+        if probe.get("fps"):
+            stream["frameRateFps"] = probe["fps"]
+        if probe.get("height"):
+            stream["aspectRatio"] = round(probe["width"] / probe["height"], 4)
+        if probe.get("video_codec"):
+            stream["codec"] = probe["video_codec"]
+        stream["rotation"] = {0: "none", 90: "clockwise", 180: "upsideDown",
+                              270: "counterClockwise"}.get(probe.get("rotation", 0), "other")
+        details["videoStreams"] = [stream]
+        details["audioStreams"] = [{"codec": codec, "channelCount": channels}
+                                   for codec, channels in probe.get("audio", [])]
+        return details
 
     def _video_snippet(self, video: dict[str, Any]) -> dict[str, Any]:
         stored = video["snippet"]

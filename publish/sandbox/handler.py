@@ -295,6 +295,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 self._start_session(call)
                 return
             self._read_request(call, upload_type, upload_url)
+            call.extra["slug"] = _slug(self.headers.get("Slug"))
             with sandbox.store.lock:  # handlers run one at a time; bodies are read in parallel
                 status, reply = sandbox.api.call(call)
         except ApiError as exc:
@@ -394,6 +395,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 "method": call.method.id, "params": call.params, "body": call.body,
                 "total": int(total) if total and total.isdigit() else None,
                 "type": self.headers.get("X-Upload-Content-Type"),
+                "slug": _slug(self.headers.get("Slug")),
                 "created": sandbox.clock.timestamp(), "expired": False}
             data["uploads_log"][upload_id] = {"puts": [], "sha256": None}
         sandbox.store.path("sessions", upload_id).touch()
@@ -528,6 +530,16 @@ class SandboxHandler(BaseHTTPRequestHandler):
         except (KeyError, ValueError, TypeError) as exc:
             status, reply = 400, {"error": str(exc).strip("'\"")}
         self._reply_json(status, reply)
+
+
+def _slug(value: str | None) -> str | None:
+    """The file name a client sends in the `Slug` header (percent-encoded UTF-8, RFC 5023);
+    YouTube shows it as the video's original file name (`fileDetails.fileName`)."""
+    if not value:
+        return None
+    from urllib.parse import unquote
+
+    return unquote(value.strip()) or None
 
 
 def _chunk_error(fault: Fault) -> ApiError:
