@@ -49,10 +49,15 @@ class App:
         """
         from publish.journal import open_journal
 
+        return open_journal(self.journal_path(path), None)
+
+    def journal_path(self, path: Path | None = None) -> Path:
+        """Where the journal is (see `journal`), without opening it: `journal check` reads a
+        file that may not open."""
         settings = self.settings
         if path is None and self.sandbox and settings.values["journal"].value is None:
             path = settings.data_path / "sandbox" / "journal.sqlite"
-        return open_journal(path or settings.journal_path, None)
+        return Path(path or settings.journal_path)
 
     @property
     def quota_limits(self) -> dict[str, int]:

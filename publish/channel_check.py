@@ -85,7 +85,7 @@ def check_calls(window: Window) -> list[str]:
 class SourceFacts:
     """What can be compared with YouTube's view of a video: bytes, name, length, title."""
 
-    size: int
+    size: int | None  # None: the file is not on this machine (journal rebuild, burn missing)
     file_name: str
     duration_ms: int | None
     frame_ms: float
@@ -103,6 +103,13 @@ class SourceFacts:
         except CaptionsError:
             duration, frame = None, UNKNOWN_FRAME_MS
         return cls(path.stat().st_size, path.name, duration, frame, title)
+
+    @classmethod
+    def missing(cls, name: str, same_length_as: Path, title: str) -> SourceFacts:
+        """A source that is not on this machine (a burned file not made here yet): its length
+        is the original video's, its size unknown."""
+        known = cls.of(same_length_as, title)
+        return cls(None, name, known.duration_ms, known.frame_ms, title)
 
 
 @dataclass
@@ -156,7 +163,7 @@ class Match:
 
 def match(source: SourceFacts, video: RemoteVideo) -> Match | None:
     """Whether `video` is `source` uploaded before (rules in the module docstring)."""
-    if video.file_size is not None:
+    if video.file_size is not None and source.size is not None:
         if video.file_size != source.size:
             return None
         reasons = [f"same size ({source.size} bytes)"]
@@ -172,9 +179,16 @@ def match(source: SourceFacts, video: RemoteVideo) -> Match | None:
         return Match(video, reasons)
     if video.title != source.title:
         return None
+    if source.duration_ms is not None and video.duration_ms is not None:
+        if abs(video.duration_ms - source.duration_ms) > max(source.frame_ms, 1.0):
+            return None
+        return Match(video, [f"same title ({source.title!r})",
+                             f"same duration ({video.duration_ms / 1000:.2f} s)"])
     if video.rough_duration_s and source.duration_ms is not None \
             and abs(video.rough_duration_s - source.duration_ms / 1000) > 1.0:
         return None
+    if video.file_size is not None:  # our file is missing: title and length are all we have
+        return Match(video, [f"same title ({source.title!r})"])
     return Match(video, [f"same title ({source.title!r})",
                          "still processing (file details not yet available)"])
 
@@ -236,20 +250,20 @@ class ChannelUploads:
             if older or not token:
                 return
 
-    def videos(self, ids: list[str]) -> list[RemoteVideo]:
+    def videos(self, ids: list[str], parts: str = VIDEO_PARTS) -> list[RemoteVideo]:
         """The owner's view of these videos (50 ids per videos.list call)."""
         out = []
         for start in range(0, len(ids), PAGE):
             chunk = ids[start:start + PAGE]
             reply = self._execute("videos.list", self.service.videos().list(
-                part=VIDEO_PARTS, id=",".join(chunk), maxResults=len(chunk)),
+                part=parts, id=",".join(chunk), maxResults=len(chunk)),
                 "reading the channel's uploads")
             out += [RemoteVideo.parse(item) for item in reply.get("items") or []]
         return out
 
-    def recent(self, window: Window) -> Iterator[RemoteVideo]:
+    def recent(self, window: Window, parts: str = VIDEO_PARTS) -> Iterator[RemoteVideo]:
         for ids in self.pages(window):
-            yield from self.videos(ids)
+            yield from self.videos(ids, parts)
 
     @property
     def units(self) -> dict[str, int]:

@@ -186,7 +186,8 @@ class Journal:
         except BaseException as exc:
             self.conn.close()  # a refused file must not leave its connection open
             if isinstance(exc, sqlite3.DatabaseError):
-                raise JournalError(f"{self.path}: cannot open the journal: {exc}") from exc
+                raise JournalError(f"{self.path}: cannot open the journal: {exc}; run "
+                                   "`capsule journal check`") from exc
             raise
 
     # ------------------------------------------------------------ plumbing

@@ -48,25 +48,57 @@ def stats() -> None:
 
 
 @stats.command()
-@click.argument("videos", nargs=-1, required=True, callback=_video_ids, metavar="ID|URL...")
+@click.argument("videos", nargs=-1, callback=_video_ids, metavar="[ID|URL...]")
 @click.option("--title", help="A title to show in reports (a single video only).")
+@click.option("--uploads", is_flag=True,
+              help="Track every video of the channel's uploads playlist (needs a login; "
+                   "videos already known, or untracked, are left as they are).")
 @click.pass_obj
-def track(app: App, videos: list[str], title: str | None) -> None:
-    """Track videos by id or URL (watch, youtu.be, shorts), e.g. those made before capsule.
+def track(app: App, videos: list[str], title: str | None, uploads: bool) -> None:
+    """Track videos by id or URL (watch, youtu.be, shorts), or every upload of the channel.
 
     \b
     Example:
       capsule stats track dQw4w9WgXcQ https://www.youtube.com/shorts/aBcDeFgHiJk
+      capsule stats track --uploads
     """
     from publish.errors import InvalidInput
+    from publish.output import info
     from publish.stats.store import track as track_video
 
+    if not videos and not uploads:
+        raise click.UsageError("give video ids or URLs, or --uploads")
     if title and len(videos) > 1:
         raise InvalidInput("--title names one video; track the others separately")
     with app.journal() as journal:
         for vid in videos:
             added = track_video(journal, vid, source="manual", title=title)
             click.echo(f"{vid}\t{'tracked' if added else 'already tracked'}")
+        if uploads:
+            found = _discover(app, journal)
+            for vid in found.added:
+                click.echo(f"{vid}\ttracked")
+            info(f"{found.seen} upload(s) on the channel, {len(found.added)} newly tracked "
+                 f"({found.pages} page(s), {found.calls} API call(s))", quiet=app.quiet)
+
+
+def _discover(app: App, journal: Any) -> Any:
+    """Track the channel's uploads (publish/stats/discover.py) with the channel's login."""
+    from publish.auth import account_credentials, account_for
+    from publish.client import youtube_service
+    from publish.errors import AuthRequired
+    from publish.stats.discover import track_uploads
+
+    account = account_for(app)
+    auth = account_credentials(account, "public")
+    if isinstance(auth, str):
+        raise AuthRequired(f"channel {account.channel}: reading the channel's uploads needs a "
+                           f"login, an API key is not enough; run {account.login_hint('stats')}")
+    service = youtube_service(auth, endpoint=account.endpoints, timeout=account.timeout)
+    try:
+        return track_uploads(journal, service, channel=app.channel.name)
+    finally:
+        service.close()
 
 
 @stats.command()
@@ -91,9 +123,12 @@ def untrack(app: App, videos: list[str], purge: bool) -> None:
 @click.option("--analytics", is_flag=True,
               help="Also store daily views, watch time and views by country (needs a login "
                    "with yt-analytics.readonly).")
+@click.option("--uploads/--no-uploads", default=None,
+              help="First track the channel's new uploads, whichever machine published them "
+                   "(default: the `stats_discover_uploads` setting).")
 @click.option("--json", "json_mode", is_flag=True, help="Print exactly one JSON line (for cron).")
 @click.pass_obj
-def collect(app: App, analytics: bool, json_mode: bool) -> None:
+def collect(app: App, analytics: bool, uploads: bool | None, json_mode: bool) -> None:
     """Snapshot views, likes and comments of every tracked video (never prompts).
 
     Exit codes: 0 done, 4 login needed, 5 quota, 6 temporary failure, 7 another run is
@@ -110,9 +145,13 @@ def collect(app: App, analytics: bool, json_mode: bool) -> None:
     from publish.stats.collect import collect as run_collect
 
     result = CollectResult()
+    discover = bool(app.settings.stats_discover_uploads) if uploads is None else uploads
+    found = None
     try:
         with app.journal() as journal, \
                 app.progress("collecting", json_mode=json_mode, unit="videos") as progress:
+            if discover:
+                found = _discover(app, journal)
             run_collect(journal, lambda: _connect(app, analytics), channel=app.channel.name,
                         progress=progress, result=result)
     except Exception as exc:
@@ -121,17 +160,23 @@ def collect(app: App, analytics: bool, json_mode: bool) -> None:
 
             result.status = ExitCode(exit_code_for(exc)).name.lower()
             result.error = describe(exc)
-            emit_json(result.to_json())
+            emit_json(_with_discovery(result.to_json(), found))
         raise
     if json_mode:
-        emit_json(result.to_json())
+        emit_json(_with_discovery(result.to_json(), found))
         return
+    if found is not None:
+        info(f"{len(found.added)} new upload(s) of the channel tracked", quiet=app.quiet)
     missing = f", {len(result.missing)} missing (deleted or private)" if result.missing else ""
     extra = (f", Analytics: {result.analytics_days} day rows, {result.analytics_countries} "
              "country rows" if analytics else "")
     info(f"collected {result.collected} of {result.tracked} video(s) via {result.method}"
          f"{missing}{extra}; {result.api_calls} API call(s) in {result.duration_s:.1f} s",
          quiet=app.quiet)
+
+
+def _with_discovery(data: dict[str, Any], found: Any) -> dict[str, Any]:
+    return data if found is None else {**data, "discovered": found.to_json()}
 
 
 def _connect(app: App, analytics: bool) -> tuple[Any, Any]:
