@@ -143,7 +143,7 @@ def test_damaged_journal_checked_moved_aside_rebuilt(env, sandbox, capsule):
     assert again.stdout.startswith(f"{video['id']}\t")
     assert "every step is already done" in again.stderr
     writes = [t for t in list(sandbox.traffic)[traffic:] if t[0] in ("POST", "PUT", "DELETE")]
-    assert writes == []  # the burn was redone locally; nothing was sent twice
+    assert writes == []  # nothing was sent twice
     assert [v["id"] for v in live_videos(sandbox)] == [video["id"]]
     youtube = sandbox.youtube()
     tracks = youtube.captions().list(part="snippet", videoId=video["id"]).execute()["items"]
