@@ -204,7 +204,7 @@ def test_quota_refused_up_front(env, sandbox, clips, tmp_path):
     result = invoke(env, "-s", "quota_units=300", "upload", str(clips["small"]), *REQUIRED,
                     "--caption", f"fr={srt}")
     assert result.exit_code == ExitCode.QUOTA
-    assert "default needs 450, 300 left of 300" in result.stderr
+    assert "default needs 473, 300 left of 300" in result.stderr
     assert [t for t in sandbox.traffic if t[1].startswith("/upload")] == []
 
 
@@ -227,7 +227,9 @@ def test_full_upload_with_steps_and_json(env, sandbox, clips, tmp_path):
     assert out["processing"]["upload_status"] == "processed"
     assert out["processing"]["privacy"] == "unlisted"
     assert out["quota_spent"]["uploads"] == 1
-    assert out["quota_spent"]["default"] == (50 + 400) * 2 + 50 + 1 + 50 + 1 + 50 + 1
+    # … + the channel check: channels.list, an empty uploads page, then after the upload the
+    # newest page and its videos.list (4 units)
+    assert out["quota_spent"]["default"] == (50 + 400) * 2 + 50 + 1 + 50 + 1 + 50 + 1 + 4
     tracks = sorted((t["language"], t["name"], t["status"])
                     for t in sandbox.store["captions"].values())
     assert tracks == [("ar", "العربية", "serving"), ("fr", "Français", "serving")]
