@@ -119,6 +119,9 @@ def test_other_file_same_title_is_not_a_duplicate_once_processed(env, sandbox, c
     result = invoke(env, "upload", str(clip), *REQUIRED)
     assert result.exit_code == 0, result.stderr
     assert len(live_videos(sandbox)) == 2
+    video_id = result.stdout.split("\t")[0]
+    assert rows(env["journal"], "SELECT video_id, source, title FROM tracked_videos") == [
+        (video_id, "capsule", "Cœur bleu")]  # `upload` tracks its video like `publish`
 
 
 def test_dry_run_states_the_check_cost(env, sandbox, clip, tmp_path):

@@ -55,6 +55,7 @@ def test_track_uploads_120_videos_in_3_pages_idempotent(env, sandbox, clip):
     result = invoke(env, "stats", "track", "--uploads")
     assert result.exit_code == 0, result.stderr
     assert playlist_pages(sandbox, mark) == 3  # 50 + 50 + 20, asked of the sandbox
+    assert sandbox.quota.usage()["default"]["used"] == 4  # channels.list + 3 pages, 1 each
     assert result.stderr.splitlines()[-1] == (
         "120 upload(s) on the channel, 120 newly tracked (3 page(s), 4 API call(s))")
     assert {row[0] for row in tracked(env)} == ids
