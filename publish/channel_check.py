@@ -40,16 +40,21 @@ from publish.journal import Journal
 log = logging.getLogger("capsule.channel")
 
 PAGE = 50  # playlistItems.list and videos.list answer at most 50 at a time
-VIDEO_PARTS = "snippet,contentDetails,fileDetails,status"
+# What the check compares, plus what a journal rebuild compares with a manifest (one unit per
+# videos.list call whatever the parts).
+VIDEO_PARTS = "snippet,contentDetails,fileDetails,status,localizations,recordingDetails"
 UNKNOWN_FRAME_MS = 100.0
 
 
 class DuplicateOnChannel(NothingToDo):
     """The source is already on the channel: nothing was uploaded (or our copy was removed)."""
 
-    def __init__(self, message: str, video_id: str) -> None:
+    def __init__(self, message: str, video_id: str, *, upload_id: int | None = None,
+                 resource: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.video_id = video_id
+        self.upload_id = upload_id  # the journal row that now holds the video
+        self.resource = resource or {"id": video_id}  # the owner's view of it
 
 
 @dataclass(frozen=True)

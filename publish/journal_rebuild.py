@@ -31,8 +31,6 @@ from publish.channel_check import ChannelUploads, RemoteVideo, SourceFacts, Wind
 from publish.errors import CapsuleError, InvalidInput
 from publish.journal import Journal, now_iso
 
-REBUILD_PARTS = "snippet,contentDetails,fileDetails,status,localizations,recordingDetails"
-
 
 class JournalDamaged(InvalidInput):
     """SQLite reports the journal file damaged; `capsule journal rebuild` is the way out."""
@@ -122,12 +120,11 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
     """Write into `journal` what the channel says about each checked capsule (preflight's
     `Checked`); `env` is the pipeline Env (channel, crf, preset: the picture fingerprint)."""
     from publish import pipeline
-    from publish.stats.store import track
 
     pipeline.ensure_schema(journal)
     first_call = quota.last_call_id(journal)
     uploads = ChannelUploads(service, journal, channel=env.channel)
-    videos = list(uploads.recent(window, REBUILD_PARTS))
+    videos = list(uploads.recent(window))
     report = RebuildReport(channel_videos=len(videos))
     for checked in checked_capsules:
         capsule = checked.capsule
@@ -152,16 +149,7 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
         _record_publication(journal, capsule, env.channel, pipeline._digest(picture),
                             upload_id, video.id)
         journal.record_step(upload_id, "picture", "", "done", picture)
-        if _same_metadata(checked.metadata.to_resource(), video.resource):
-            journal.record_step(upload_id, "metadata", "", "done",
-                                pipeline.metadata_record(checked.metadata))
-            done.steps.append("metadata")
-        done.steps += _captions(service, journal, checked, env, upload_id, video)
-        if capsule.playlist is not None:
-            done.steps += _playlist(service, journal, capsule, env.channel, upload_id, video)
-        track(journal, video.id, source="capsule", title=title)
-        journal.record_step(upload_id, "statistics", "", "done", {"tracked": True})
-        done.steps.append("statistics")
+        done.steps += record_from_channel(journal, service, checked, env, upload_id, video)
         report.tracked += 1
         if on_event:
             on_event(f"{capsule.path}: video {video.id} (uploaded {video.uploaded}; "
@@ -170,6 +158,27 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
                                 "GROUP BY pool", (first_call,)).fetchall()
     report.quota = {pool: int(units) for pool, units in rows}
     return report
+
+
+def record_from_channel(journal: Journal, service: Any, checked: Any, env: Any,
+                        upload_id: int, video: RemoteVideo) -> list[str]:
+    """The steps the channel shows done for a capsule's video, recorded as done: metadata when
+    the channel holds the manifest's, caption tracks, playlist membership; the video tracked."""
+    from publish import pipeline
+    from publish.stats.store import track
+
+    steps = []
+    if _same_metadata(checked.metadata.to_resource(), video.resource):
+        journal.record_step(upload_id, "metadata", "", "done",
+                            pipeline.metadata_record(checked.metadata))
+        steps.append("metadata")
+    steps += _captions(service, journal, checked, env, upload_id, video)
+    if checked.capsule.playlist is not None:
+        steps += _playlist(service, journal, checked.capsule, env.channel, upload_id, video)
+    track(journal, video.id, source="capsule", title=checked.metadata.title)
+    journal.record_step(upload_id, "statistics", "", "done", {"tracked": True})
+    steps.append("statistics")
+    return steps
 
 
 def _record_upload(journal: Journal, channel: str, source: Path, metadata: Any,

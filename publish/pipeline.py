@@ -576,6 +576,7 @@ class _Run:
 
 def _upload(run: _Run, step: Step) -> dict[str, Any]:
     """The journaled, resumable upload (publish.upload), then the publication row knows it."""
+    from publish.channel_check import DuplicateOnChannel
     from publish.upload import RetryPolicy, UploadContext, UploadJob, run_upload
 
     env, pub, checked = run.env, run.pub, run.checked
@@ -590,7 +591,11 @@ def _upload(run: _Run, step: Step) -> dict[str, Any]:
                         policy=policy, limits=env.limits, on_progress=env.upload_progress,
                         on_event=env.on_event, verify_video=not capsule.burn,
                         channel_check=env.channel_check)
-    outcome = run_upload(job, ctx)
+    try:
+        outcome = run_upload(job, ctx)
+    except DuplicateOnChannel as found:
+        _adopt_found(run, found)
+        raise
     _update_publication(journal, pub.id, upload_id=outcome.upload_id,
                         video_id=outcome.video_id, picture_fp=run.plan.picture_fp)
     pub.upload_id, pub.video_id = outcome.upload_id, outcome.video_id
@@ -606,6 +611,26 @@ def _upload(run: _Run, step: Step) -> dict[str, Any]:
             meta.state, meta.detail = "done", "sent with the upload"
     return {"video_id": outcome.video_id, "url": env.watch_url(outcome.video_id),
             "existing": outcome.existing, "resumed": outcome.resumed}
+
+
+def _adopt_found(run: _Run, found: Any) -> None:
+    """The channel already had this capsule's video (another machine, a lost journal): the
+    publication now holds it, with the steps the channel shows done, so a re-run only does
+    what is missing (publish/journal_rebuild.py)."""
+    from publish.channel_check import RemoteVideo
+    from publish.journal_rebuild import record_from_channel
+
+    env, pub, checked = run.env, run.pub, run.checked
+    if found.upload_id is None:
+        return
+    _update_publication(env.journal, pub.id, upload_id=found.upload_id,
+                        video_id=found.video_id, picture_fp=run.plan.picture_fp)
+    env.journal.record_step(found.upload_id, "picture", "", "done",
+                            picture_inputs(checked, env))
+    steps = record_from_channel(env.journal, run.api(), checked, env, found.upload_id,
+                                RemoteVideo.parse(found.resource))
+    env.note(f"recorded from the channel for video {found.video_id}: "
+             + ", ".join(["upload", *steps]))
 
 
 def _playlist(run: _Run, step: Step) -> dict[str, Any]:

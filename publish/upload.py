@@ -759,11 +759,12 @@ def _look_first(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
     if found is None:
         return facts
     video = found.video
-    _adopt(ctx.journal, row, video.id, video.resource, "found on the channel")
+    holder = _adopt(ctx.journal, row, video.id, video.resource, "found on the channel")
     raise DuplicateOnChannel(
         f"{job.video}: already on the channel as video {video.id} (uploaded {video.uploaded}; "
         f"{found.describe()}); recorded in the journal, nothing uploaded: run again to finish "
-        "its other steps, or add --force-duplicate to upload a second copy", video.id)
+        "its other steps, or add --force-duplicate to upload a second copy", video.id,
+        upload_id=holder, resource=video.resource)
 
 
 def _keep_one(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow, check: Any,
@@ -780,25 +781,28 @@ def _keep_one(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow, c
                   doing=f"deleting video {ours}, a second copy of video {first.video.id}",
                   channel=job.channel, upload_id=row.id)
     ctx.journal.update_upload(row.id, video_id=None)
-    _adopt(ctx.journal, row, first.video.id, first.video.resource,
-           f"uploaded at the same time as video {first.video.id}; our copy {ours} deleted")
+    holder = _adopt(ctx.journal, row, first.video.id, first.video.resource,
+                    f"uploaded at the same time as video {first.video.id}; our copy {ours} "
+                    "deleted")
     raise DuplicateOnChannel(
         f"{job.video}: another run uploaded it at the same time as video {first.video.id} "
         f"(uploaded {first.video.uploaded}; {first.describe()}); this run's copy {ours} was "
-        "deleted, the journal records the kept video", first.video.id)
+        "deleted, the journal records the kept video", first.video.id, upload_id=holder,
+        resource=first.video.resource)
 
 
 def _adopt(journal: Journal, row: UploadRow, video_id: str, resource: dict[str, Any],
-           note: str) -> None:
+           note: str) -> int:
     """Record a video found on the channel as this row's upload (a row that already holds it,
-    e.g. from an older source file, keeps it and this one is closed)."""
+    e.g. from an older source file, keeps it and this one is closed); returns the holder."""
     holder = journal.conn.execute("SELECT id FROM uploads WHERE video_id = ? AND id != ?",
                                   (video_id, row.id)).fetchone()
     if holder is not None:
         journal.update_upload(row.id, state="abandoned", error=f"{note}: row {holder[0]}")
-        return
+        return int(holder[0])
     journal.update_upload(row.id, video_id=video_id, state="done", resource=resource,
                           confirmed_bytes=row.source_size, error=note)
+    return row.id
 
 
 def _done_steps(journal: Journal, upload_id: int) -> set[str]:

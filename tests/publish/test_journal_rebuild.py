@@ -178,3 +178,33 @@ def test_rebuild_of_a_lost_journal_with_a_processed_video(env, sandbox, capsule)
     again = invoke(env, "publish", str(capsule))
     assert again.exit_code == ExitCode.NOTHING_TO_DO, again.stderr
     assert len(live_videos(sandbox)) == 1
+
+
+def test_publish_after_a_lost_journal_adopts_the_channel_video(env, sandbox, capsule):
+    assert invoke(env, "publish", str(capsule)).exit_code == 0
+    (video,) = live_videos(sandbox)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{env['journal']}{suffix}").unlink(missing_ok=True)  # a wiped data dir
+
+    found = invoke(env, "publish", str(capsule))
+    assert found.exit_code == ExitCode.NOTHING_TO_DO, found.stderr
+    burned = capsule.parent / "build" / "burned.mp4"
+    assert found.stderr.splitlines()[-2:] == [
+        f"recorded from the channel for video {video['id']}: upload, metadata, caption:fr, "
+        "caption:ar, playlist, statistics",
+        f"capsule: nothing to do: {burned}: already on the channel as video {video['id']} "
+        f"(uploaded {video_uploaded(sandbox, video['id'])}; same title ('Cœur bleu') and still "
+        "processing (file details not yet available)); recorded in the journal, nothing "
+        "uploaded: run again to finish its other steps, or add --force-duplicate to upload a "
+        "second copy"]
+    traffic = len(sandbox.traffic)
+    again = invoke(env, "publish", str(capsule))
+    assert again.exit_code == ExitCode.NOTHING_TO_DO, again.stderr
+    assert "every step is already done" in again.stderr
+    assert len(sandbox.traffic) == traffic  # not a single request
+    assert [v["id"] for v in live_videos(sandbox)] == [video["id"]]
+
+
+def video_uploaded(sandbox, video_id: str) -> str:
+    item = sandbox.youtube().videos().list(part="snippet", id=video_id).execute()["items"][0]
+    return item["snippet"]["publishedAt"].replace("T", " ")[:16] + " UTC"
