@@ -17,9 +17,11 @@ it); `durationMs` is the original file's length. A match therefore is:
   within one second (`contentDetails.duration` has whole seconds).
 
 Two machines racing: YouTube has no "create if absent", and a video exists only once its last
-byte is in. So after its own upload completes a run waits `settle` seconds (at least the one
-second resolution of `publishedAt`), reads the newest uploads again and keeps the video only if
-it is the earliest match (published time, then id); otherwise it deletes its own copy.
+byte is in. An upload of several chunks reads the newest uploads again before its last chunk
+and stops there if a twin appeared (no second video is ever made). After its own upload
+completes a run waits `settle` seconds (at least the one second resolution of `publishedAt`),
+reads the newest uploads again and keeps the video only if it is the earliest match (published
+time, then id); otherwise it deletes its own copy.
 """
 
 from __future__ import annotations
@@ -81,9 +83,10 @@ class CheckSettings:
 
 def check_calls(window: Window) -> list[str]:
     """The most the check costs (stated in plans): channels.list, then per page of the window a
-    playlistItems.list and a videos.list; then the newest page once more after the upload."""
+    playlistItems.list and a videos.list; then the newest page once more before the last chunk
+    (uploads of several chunks) and once more after the upload."""
     return (["channels.list"] + ["playlistItems.list", "videos.list"] * window.pages
-            + ["playlistItems.list", "videos.list"])
+            + ["playlistItems.list", "videos.list"] * 2)
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,7 @@ class ResumableUpload:
     channel: str = ""
     max_new_sessions: int = 2
     clock: Callable[[], float] = time.monotonic
+    before_final: Callable[[], None] | None = None  # called once before a later last chunk
     requests_made: int = 0
     _new_sessions: int = 0
 
@@ -266,6 +267,8 @@ class ResumableUpload:
                 return body  # the upload had completed: a lost final reply is recovered
         if (not self.row.final_sent
                 and request.resumable_progress + self.row.chunk_size >= self.size):
+            if self.before_final is not None and request.resumable_progress > 0:
+                self.before_final()  # may stop here: the video is not created without it
             self._update(final_sent=1)
         self.requests_made += 1
         _status, body = request.next_chunk(num_retries=0)
@@ -649,6 +652,9 @@ def run_upload(job: UploadJob, ctx: UploadContext) -> UploadOutcome:
             engine = ResumableUpload(service, journal, row, job.video, job.metadata,
                                      policy=ctx.policy, on_progress=ctx.on_progress,
                                      channel=job.channel)
+            if ledger is not None:
+                engine.before_final = lambda: _look_again(ledger, job, ctx, engine.row, check,
+                                                          facts)
             resource = engine.run()
             row = journal.upload(row.id)
             if ledger is not None:
@@ -764,6 +770,34 @@ def _look_first(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
         f"{job.video}: already on the channel as video {video.id} (uploaded {video.uploaded}; "
         f"{found.describe()}); recorded in the journal, nothing uploaded: run again to finish "
         "its other steps, or add --force-duplicate to upload a second copy", video.id,
+        upload_id=holder, resource=video.resource)
+
+
+def _look_again(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
+                check: Any, facts: Any) -> None:
+    """Before the last chunk of an upload of several chunks: the newest uploads once more. A
+    twin another run finished meanwhile stops this one before YouTube creates a second video
+    (the session is left to expire). A failing look is only logged: the check after the
+    upload still guards."""
+    from publish.channel_check import PAGE, DuplicateOnChannel, Window, match
+    from publish.errors import CapsuleError
+
+    try:
+        found = next((m for m in (match(facts, v) for v in ledger.recent(
+            Window(uploads=PAGE, days=check.window.days))) if m is not None), None)
+    except CapsuleError as exc:
+        log.warning("looking at the channel before the last chunk failed (%s); uploading it",
+                    exc)
+        return
+    if found is None:
+        return
+    video = found.video
+    holder = _adopt(ctx.journal, row, video.id, video.resource,
+                    "uploaded meanwhile by another run; the last chunk was not sent")
+    raise DuplicateOnChannel(
+        f"{job.video}: another run uploaded it while this one was uploading, as video "
+        f"{video.id} (uploaded {video.uploaded}; {found.describe()}); the last chunk was not "
+        "sent, so no second video was made; the journal records that video", video.id,
         upload_id=holder, resource=video.resource)
 
 

@@ -136,8 +136,9 @@ def test_dry_run_states_the_check_cost(env, sandbox, clip, tmp_path):
                     "--dry-run")
     assert result.exit_code == 0, result.stderr
     upload = next(line for line in result.stdout.splitlines() if " upload " in line)
-    # channels.list + 3 pages × (playlistItems.list + videos.list) + 2 after the upload
-    assert "1 uploads, 9 default" in upload
+    # channels.list + 3 pages × (playlistItems.list + videos.list) + 2 before the last chunk
+    # + 2 after the upload
+    assert "1 uploads, 11 default" in upload
     assert "channel checked first: at most 120 uploads" in upload
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from publish.auth import save_token
-from publish.channel_check import CheckSettings
+from publish.channel_check import CheckSettings, DuplicateOnChannel
 from publish.exitcodes import ExitCode
 from tests.media import make_clip
 
@@ -89,9 +89,9 @@ def test_two_data_dirs_publish_the_same_manifest_one_video(sandbox, tmp_path, cl
     assert ("already on the channel" in loser or "at the same time" in loser)
 
 
-def test_a_twin_uploaded_meanwhile_wins_and_ours_is_deleted(sandbox, tmp_path, clip):
-    """Another machine's upload completes while ours is between chunks: ours comes second,
-    so after the upload it is deleted and theirs recorded (deterministic version of the race)."""
+def test_a_twin_finished_meanwhile_stops_us_before_the_last_chunk(sandbox, tmp_path, clip):
+    """Another machine's upload completes while ours is between chunks: ours looks again
+    before its last chunk and stops there, so YouTube never makes a second video."""
     source = copy_clip(clip, tmp_path / "src")
     assert source.stat().st_size > 262144  # several chunks: the twin lands in between
     harness = Harness(sandbox, tmp_path)
@@ -102,25 +102,51 @@ def test_a_twin_uploaded_meanwhile_wins_and_ours_is_deleted(sandbox, tmp_path, c
             twins.append(sandbox.add_video(source, title="Le cœur bleu",
                                            file_name=source.name))
 
-    sleeps: list[float] = []
-    check = CheckSettings(settle_seconds=1.0, sleep=lambda s: (sleeps.append(s),
-                                                                time.sleep(s)))
-    from publish.channel_check import DuplicateOnChannel
+    with pytest.raises(DuplicateOnChannel) as caught:
+        harness.run(source, metadata(), context={
+            "channel_check": CheckSettings(settle_seconds=1.0), "on_progress": progress})
+    (twin,) = twins
+    assert caught.value.video_id == twin
+    assert "the last chunk was not sent, so no second video was made" in str(caught.value)
+    assert [v["id"] for v in live_videos(sandbox)] == [twin]
+    (log,) = sandbox.upload_log().values()
+    assert log["sha256"] is None  # our session never completed
+    row = harness.row()
+    assert (row.video_id, row.state, row.final_sent) == (twin, "done", False)
+    assert methods(harness) == ["channels.list", "playlistItems.list", "videos.insert",
+                                "playlistItems.list", "videos.list"]
+
+
+def test_a_twin_published_before_ours_wins_and_ours_is_deleted(sandbox, tmp_path, clip):
+    """A twin that YouTube lists only after our last chunk but dates earlier (the same second,
+    or a slow listing): after the upload ours is found second, deleted, theirs recorded."""
+    source = copy_clip(clip, tmp_path / "src")
+    harness = Harness(sandbox, tmp_path)
+    twins: list[str] = []
+
+    def settle(seconds: float) -> None:
+        sandbox.clock.advance(-5)  # published five seconds before ours
+        twins.append(sandbox.add_video(source, title="Le cœur bleu"))
+        sandbox.clock.advance(5)
 
     with pytest.raises(DuplicateOnChannel) as caught:
-        harness.run(source, metadata(),
-                    context={"channel_check": check, "on_progress": progress})
+        harness.run(source, metadata(), context={
+            "channel_check": CheckSettings(settle_seconds=1.0, sleep=settle)})
     (twin,) = twins
     assert caught.value.video_id == twin
     assert [v["id"] for v in live_videos(sandbox)] == [twin]
-    assert sleeps == [1.0]
     row = harness.row()
     assert (row.video_id, row.state) == (twin, "done")
-    assert "our copy" in row.error and "deleted" in str(caught.value)
-    methods = [r[0] for r in harness.journal.conn.execute(
+    assert "our copy" in row.error and "was deleted" in str(caught.value)
+    # the look before the last chunk found an empty channel (no videos.list needed)
+    assert methods(harness) == ["channels.list", "playlistItems.list", "videos.insert",
+                                "playlistItems.list", "playlistItems.list", "videos.list",
+                                "videos.delete"]
+
+
+def methods(harness) -> list[str]:
+    return [r[0] for r in harness.journal.conn.execute(
         "SELECT method FROM api_calls ORDER BY id").fetchall()]
-    assert methods == ["channels.list", "playlistItems.list", "videos.insert",
-                       "playlistItems.list", "videos.list", "videos.delete"]
 
 
 def test_a_later_twin_does_not_delete_ours(sandbox, tmp_path, clip):

@@ -178,8 +178,8 @@ def test_dry_run_prints_plan_and_spends_nothing(env, sandbox, capsule):
     result = publish(str(capsule), "--dry-run", "--json")
     assert result.exit_code == 0, result.stderr
     plan = json.loads(result.stdout)
-    # + the channel check before the upload: at most 1 + 10 pages × 2 + 2 after it (23)
-    assert plan["cost"] == {"uploads": 1, "default": 2 * 450 + 50 + 102 + 23}
+    # + the channel check: at most 1 + 10 pages × 2, 2 before the last chunk, 2 after (25)
+    assert plan["cost"] == {"uploads": 1, "default": 2 * 450 + 50 + 102 + 25}
     assert all(s["state"] == "pending" for s in plan["steps"])
     assert server_videos(sandbox) == []
     assert not (capsule.parent / "build").exists()
@@ -275,7 +275,7 @@ def test_manifest_error_names_line_and_key(env, sandbox, capsule):
 def test_quota_too_low_refused_up_front(env, sandbox, capsule):
     result = CliRunner().invoke(main, ["--set", "quota_units=500", "publish", str(capsule)])
     assert result.exit_code == ExitCode.QUOTA
-    assert "cannot finish this publication (default needs 1075, 500 left of 500)" \
+    assert "cannot finish this publication (default needs 1077, 500 left of 500)" \
         in result.stderr
     assert server_videos(sandbox) == []
     assert not (capsule.parent / "build").exists()

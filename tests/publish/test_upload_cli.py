@@ -204,7 +204,7 @@ def test_quota_refused_up_front(env, sandbox, clips, tmp_path):
     result = invoke(env, "-s", "quota_units=300", "upload", str(clips["small"]), *REQUIRED,
                     "--caption", f"fr={srt}")
     assert result.exit_code == ExitCode.QUOTA
-    assert "default needs 473, 300 left of 300" in result.stderr
+    assert "default needs 475, 300 left of 300" in result.stderr
     assert [t for t in sandbox.traffic if t[1].startswith("/upload")] == []
 
 
