@@ -123,17 +123,23 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
 
     pipeline.ensure_schema(journal)
     first_call = quota.last_call_id(journal)
-    uploads = ChannelUploads(service, journal, channel=env.channel)
-    videos = list(uploads.recent(window))
-    report = RebuildReport(channel_videos=len(videos))
+    report = RebuildReport()
+    pending = []
     for checked in checked_capsules:
-        capsule = checked.capsule
-        done = Rebuilt(str(capsule.path))
+        done = Rebuilt(str(checked.capsule.path))
         report.manifests.append(done)
-        existing = pipeline.find_publication(journal, capsule, env.channel)
+        existing = pipeline.find_publication(journal, checked.capsule, env.channel)
         if existing is not None and existing.video_id:
             done.video_id, done.note = existing.video_id, "already in the journal"
-            continue
+        else:
+            pending.append((checked, done))
+    videos: list[RemoteVideo] = []
+    if pending:
+        uploads = ChannelUploads(service, journal, channel=env.channel)
+        videos = list(uploads.recent(window))
+    report.channel_videos = len(videos)
+    for checked, done in pending:
+        capsule = checked.capsule
         source = pipeline._upload_source(capsule)
         title = checked.metadata.title
         facts = (SourceFacts.of(source, title) if source.exists()

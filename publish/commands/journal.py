@@ -112,6 +112,10 @@ def rebuild(app: App, manifests: tuple[Path, ...], channel_name: str | None,
     for item in report.manifests:
         what = item.note or ", ".join(["upload", *item.steps])
         click.echo(f"{item.manifest}\t{item.video_id or '-'}\t{what}")
+    if not manifests:
+        info("no manifest given: nothing was read from the channel; give the capsules' "
+             "manifests to rebuild their publications", quiet=app.quiet)
+        return
     spent = ", ".join(f"{u} {p}" for p, u in report.quota.items()) or "nothing"
     info(f"read {report.channel_videos} upload(s) of the channel; quota spent: {spent}",
          quiet=app.quiet)

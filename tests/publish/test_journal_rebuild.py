@@ -208,3 +208,18 @@ def test_publish_after_a_lost_journal_adopts_the_channel_video(env, sandbox, cap
 def video_uploaded(sandbox, video_id: str) -> str:
     item = sandbox.youtube().videos().list(part="snippet", id=video_id).execute()["items"][0]
     return item["snippet"]["publishedAt"].replace("T", " ")[:16] + " UTC"
+
+
+def test_rebuild_without_manifests_only_moves_the_damaged_journal(env, sandbox, capsule):
+    assert invoke(env, "publish", str(capsule)).exit_code == 0
+    damage(env["journal"])
+    traffic = len(sandbox.traffic)
+    result = invoke(env, "journal", "rebuild")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "no manifest given: nothing was read from the channel; give the capsules' manifests "
+        "to rebuild their publications")
+    assert len(sandbox.traffic) == traffic
+    (moved,) = [p for p in env["journal"].parent.glob("journal.sqlite.damaged-*")
+                if not p.name.endswith(("-wal", "-shm"))]
+    assert moved.is_file() and invoke(env, "journal", "check").exit_code == 0
