@@ -11,7 +11,8 @@ the upload sent in its `Slug` header (an API upload without one shows "unknown":
 it); `durationMs` is the original file's length. A match therefore is:
 
 - file details available: the same size AND (the same file name OR a duration within one frame
-  OR the same title);
+  OR the same title); or, whatever the size, the same title AND a duration within one frame
+  (the same capsule burned again elsewhere into other bytes);
 - file details not yet available (the video is still processing: a race with another machine,
   or a re-run right after a lost journal): the same title AND a duration that is unknown yet or
   within one second (`contentDetails.duration` has whole seconds).
@@ -169,11 +170,23 @@ class Match:
         return " and ".join(self.reasons)
 
 
+def _same_title_and_length(source: SourceFacts, video: RemoteVideo) -> Match | None:
+    """Other bytes, same capsule: a burn made again on another machine (another x264 build or
+    thread count) differs in size but keeps the title and the length to the frame."""
+    if video.title != source.title or video.duration_ms is None or source.duration_ms is None:
+        return None
+    if abs(video.duration_ms - source.duration_ms) > max(source.frame_ms, 1.0):
+        return None
+    return Match(video, [f"same title ({source.title!r})",
+                         f"same duration ({video.duration_ms / 1000:.2f} s)",
+                         f"another size ({video.file_size} bytes)"])
+
+
 def match(source: SourceFacts, video: RemoteVideo) -> Match | None:
     """Whether `video` is `source` uploaded before (rules in the module docstring)."""
     if video.file_size is not None and source.size is not None:
         if video.file_size != source.size:
-            return None
+            return _same_title_and_length(source, video)
         reasons = [f"same size ({source.size} bytes)"]
         if video.file_name and video.file_name == source.file_name:
             reasons.append(f"same file name ({source.file_name})")

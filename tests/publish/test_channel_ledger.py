@@ -189,3 +189,39 @@ def test_uploads_playlist_pages_of_50_newest_first(sandbox, clip):
         youtube.playlistItems().list(part="contentDetails", playlistId=uploads,
                                      maxResults=51).execute()
     assert caught.value.resp.status == 400
+
+
+def test_match_rules_on_reported_facts():
+    from publish.channel_check import RemoteVideo, SourceFacts, match
+
+    source = SourceFacts(size=1000, file_name="burned.mp4", duration_ms=3000, frame_ms=40.0,
+                         title="Cœur bleu")
+
+    def video(**details) -> RemoteVideo:
+        item = {"id": "v1", "snippet": {"title": details.pop("title", "Cœur bleu"),
+                                        "publishedAt": "2026-12-04T00:41:00Z"},
+                "status": {"uploadStatus": details.pop("status", "processed")},
+                "contentDetails": {"duration": details.pop("duration", "PT3S")}}
+        if details:
+            item["fileDetails"] = {k: str(v) for k, v in details.items()}
+        return RemoteVideo.parse(item)
+
+    def reasons(v: RemoteVideo) -> str | None:
+        found = match(source, v)
+        return found.describe() if found else None
+
+    assert reasons(video(fileSize=1000, fileName="burned.mp4", title="x")) == (
+        "same size (1000 bytes) and same file name (burned.mp4)")
+    assert reasons(video(fileSize=1000, durationMs=3030, title="x")) == (
+        "same size (1000 bytes) and same duration (3.03 s)")
+    assert reasons(video(fileSize=1000, durationMs=9000)) == (
+        "same size (1000 bytes) and same title ('Cœur bleu')")
+    assert reasons(video(fileSize=1000, durationMs=9000, title="x")) is None
+    assert reasons(video(fileSize=1234, durationMs=3040)) == (
+        "same title ('Cœur bleu') and same duration (3.04 s) and another size (1234 bytes)")
+    assert reasons(video(fileSize=1234, durationMs=3100)) is None  # 2.5 frames off
+    assert reasons(video(fileSize=1234, fileName="burned.mp4", title="x")) is None
+    assert reasons(video(status="uploaded", duration="P0D")) == (
+        "same title ('Cœur bleu') and still processing (file details not yet available)")
+    assert reasons(video(status="uploaded", duration="PT9S")) is None
+    assert reasons(video(status="uploaded", duration="P0D", title="x")) is None
