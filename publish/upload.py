@@ -11,7 +11,10 @@ Rules (shared reference youtube-api.md §2–§4, reliability.md fault matrix):
   backoff and a budget that resets on progress; the same offset K times is "no progress";
 - a dead session (404/410) is replaced only while no video id is recorded and the last chunk
   was never sent (else the video may exist: report, never guess);
-- the source is re-checked before every chunk: a file that changes mid-upload aborts.
+- the source is re-checked before every chunk: a file that changes mid-upload aborts;
+- the channel is the second ledger (publish/channel_check.py): before a first upload, before
+  the last chunk of a longer one and after it, the channel's own uploads are looked at, so a
+  lost journal or another machine never makes a second video.
 """
 
 from __future__ import annotations
