@@ -113,10 +113,11 @@ class CampaignData:
     def lifetime_views(self) -> int:
         return sum(v.lifetime_views or 0 for v in self.videos)
 
-    def capsules(self) -> list[Group]:
-        """One group per capsule (its variants and languages summed), most viewed first."""
+    def capsules(self, lang: str | None = None) -> list[Group]:
+        """One group per capsule (its variants and languages summed), most viewed first,
+        named by its main version's title in `lang` when there is one."""
         return _group(self.videos, lambda v: v.capsule or v.video_id,
-                      lambda vs: _capsule_title(vs))
+                      lambda vs: _capsule_title(vs, lang))
 
     def versions(self) -> list[Group]:
         """One group per (variant, language): Short vs main, Arabic vs French."""
@@ -124,9 +125,10 @@ class CampaignData:
                       lambda vs: f"{vs[0].variant or 'main'}\t{vs[0].language or ''}")
 
 
-def _capsule_title(videos: list[VideoLine]) -> str:
+def _capsule_title(videos: list[VideoLine], lang: str | None) -> str:
     main = [v for v in videos if (v.variant or "main") == "main" and v.title]
-    titled = main or [v for v in videos if v.title]
+    same = [v for v in main if v.language == lang]
+    titled = same or main or [v for v in videos if v.title]
     return titled[0].title if titled else (videos[0].capsule or videos[0].video_id)
 
 

@@ -76,13 +76,17 @@ def font_faces(text: str) -> str:
     chars = set(text) | set("0123456789 .,:;%+-—–()")
     rules = []
     for name, weight, ranges in _FACES:
-        font = TTFont(FONT_DIR / name)
+        font = TTFont(FONT_DIR / name, lazy=True)
         cmap = font.getBestCmap()
         wanted = {ord(c) for c in chars if ord(c) in cmap}
         if not wanted:
             continue
         options = subset.Options()
-        options.layout_features = ["*"]  # Arabic joining (init, medi, fina, rlig…) stays
+        # Arabic keeps every feature (joining: init, medi, fina, rlig…); Latin the few a page
+        # uses (all of Noto Sans's would take seconds to subset, for nothing visible).
+        options.layout_features = (["*"] if "Arabic" in name else
+                                   ["kern", "liga", "mark", "mkmk", "ccmp", "locl"])
+        options.hinting = False
         options.name_IDs = ["*"]
         options.notdef_outline = True
         subsetter = subset.Subsetter(options)
@@ -116,7 +120,7 @@ def build_charts(data: CampaignData, words: Words) -> list[tuple[str, object]]:
     """(key, figure) of every chart the data supports, the capsules chart first."""
     first_day = day_one(data)
     out = []
-    capsules = data.capsules()[:TOP_CAPSULES]
+    capsules = data.capsules(words.lang)[:TOP_CAPSULES]
     if capsules:
         if first_day:
             lifetime = {v.video_id: v.lifetime_views or 0 for v in data.videos}
@@ -202,7 +206,7 @@ def _change(words: Words, now: float | None, before: float | None) -> str:
 def _summary(data: CampaignData, words: Words) -> str:
     total = data.total()
     previous = data.total("previous")
-    capsules = data.capsules()
+    capsules = data.capsules(words.lang)
     first = day_one(data)
     if first:
         lifetime = {v.video_id: v.lifetime_views or 0 for v in data.videos}
@@ -296,7 +300,7 @@ def render_html(data: CampaignData, figures: list[tuple[str, str]], words: Words
 
     sections = [f"<h2>{_e(words['summary'])}</h2>", _summary(data, words), figure("daily"),
                 f"<h2>{_e(words['capsules'])}</h2>", figure("capsules"),
-                _group_table(data.capsules(), words, words["capsule"], lambda g: g.label,
+                _group_table(data.capsules(words.lang), words, words["capsule"], lambda g: g.label,
                              data.has_analytics)]
     versions = data.versions()
     if len(versions) > 1:
