@@ -122,9 +122,11 @@ MIGRATIONS: list[tuple[int, str]] = [
     """),
     # 4: audience depth and campaigns (publish/stats/analytics.py, publish/stats/campaign.py).
     # Daily rows gain the Analytics v2 metrics and a `final` flag (YouTube revises its latest
-    # days: a partial row is asked for again). Country rows are kept per fetched window (the
-    # geography report has no day dimension), traffic sources and device types per day, the
-    # retention curve per video. A tracked video names its campaign, capsule, variant and
+    # days: a partial row is asked for again). Country rows are kept per calendar month (the
+    # geography report has no day dimension), traffic sources and device types per day (with
+    # the list of values seen, so a report sums each with one scan and no sort), the
+    # retention curve per video (WITHOUT ROWID: a report reads them per video and period, in
+    # key order, with no second lookup). A tracked video names its campaign, capsule, variant and
     # language so versions of one capsule compare, and the Pacific days its Analytics rows are
     # final through (daily, countries), last checked on, and its retention curve was read on.
     # (Numbered 4: #15 takes 3 for sign-off.)
@@ -147,7 +149,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         end_day         TEXT NOT NULL,
         fetched_at      TEXT NOT NULL,
         PRIMARY KEY (video_id, start_day, country)
-    );
+    ) WITHOUT ROWID;
     INSERT INTO analytics_countries SELECT video_id, country, views, minutes_watched,
         start_day, end_day, fetched_at FROM analytics_countries_v2;
     DROP TABLE analytics_countries_v2;
@@ -160,7 +162,12 @@ MIGRATIONS: list[tuple[int, str]] = [
         views           INTEGER,
         minutes_watched REAL,
         PRIMARY KEY (video_id, kind, day, value)
-    );
+    ) WITHOUT ROWID;
+    CREATE TABLE analytics_source_values (
+        kind  TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (kind, value)
+    ) WITHOUT ROWID;
 
     CREATE TABLE analytics_retention (
         video_id    TEXT NOT NULL,

@@ -12,7 +12,9 @@ revises the days after that for one more (a day is FINAL once 3 days old), so a 
 
     daily, traffic, device   from the day after `analytics_through` to today − 2, unless those
                              partial days were already read today (then no query at all)
-    countries                final days only, from the day after `countries_through`
+    countries                final days only, from the day after `countries_through`, per
+                             calendar month (the month under way is re-read whole: one row per
+                             country and month; the geography report has no day dimension)
     retention                when older than RETENTION_REFRESH_DAYS
 
 Batched. The video filter takes several ids and `video` then joins the dimensions, so one query
@@ -93,12 +95,21 @@ def daily_window(video: TrackedVideo, published: str | None,
     return start, end
 
 
-def countries_window(video: TrackedVideo, published: str | None,
-                     today: date) -> tuple[date, date] | None:
+def countries_windows(video: TrackedVideo, published: str | None,
+                      today: date) -> list[tuple[date, date]]:
+    """Calendar-month windows of final days not yet covered (the current month re-read whole:
+    one row per country and month, replaced as the month fills)."""
     end = today - timedelta(days=FINAL_DAYS)
     through = _day(video.countries_through)
-    start = through + timedelta(days=1) if through else first_day(video, published, today)
-    return (start, end) if start <= end else None
+    first = first_day(video, published, today)
+    start = through + timedelta(days=1) if through else first
+    windows = []
+    while start <= end:
+        month = start.replace(day=1)
+        following = (month + timedelta(days=32)).replace(day=1)
+        windows.append((max(month, first), min(following - timedelta(days=1), end)))
+        start = following
+    return windows
 
 
 def needs_retention(video: TrackedVideo, today: date) -> bool:
@@ -137,9 +148,9 @@ def daily_rows(rows: list[dict[str, Any]], only: str | None,
         date.fromisoformat(str(r["day"])) <= final_through) for r in rows]
 
 
-def _batches(windows: dict[str, tuple[date, date]]) -> list[tuple[date, date, list[str]]]:
+def _batches(windows: dict[Any, tuple[date, date]]) -> list[tuple[date, date, list[Any]]]:
     """Videos grouped by identical window, ANALYTICS_BATCH per query."""
-    groups: dict[tuple[date, date], list[str]] = defaultdict(list)
+    groups: dict[tuple[date, date], list[Any]] = defaultdict(list)
     for vid, window in windows.items():
         groups[window].append(vid)
     out = []
@@ -200,9 +211,12 @@ def fetch_audience(analytics: Any, videos: Sequence[TrackedVideo], published: di
             if through >= start:
                 rows.marks[vid]["analytics_through"] = through.isoformat()
             rows.marks[vid]["analytics_checked_on"] = today.isoformat()
-    geo = {v.video_id: w for v in videos
-           if (w := countries_window(v, published.get(v.video_id), today))}
-    for start, end, ids in _batches(geo):
+    geo: dict[tuple[str, int], tuple[date, date]] = {}
+    for v in videos:
+        for i, window in enumerate(countries_windows(v, published.get(v.video_id), today)):
+            geo[(v.video_id, i)] = window
+    for start, end, keys in _batches(geo):
+        ids = [vid for vid, _ in keys]
         only = ids[0] if len(ids) == 1 else None
         for r in fetch.query(start, end, ids, ["country"], ("views", "estimatedMinutesWatched"),
                              sort="-views"):

@@ -337,7 +337,8 @@ def render_html(data: CampaignData, figures: list[tuple[str, str]], words: Words
                  + "".join(rows) + "</tbody></table>"]
     body = "\n".join(s for s in sections if s)
     head_text = f"{words['title']} — {name}"
-    page_text = head_text + meta + body
+    page_text = head_text + meta + "".join(s for s in sections if s and not s.startswith(
+        "<figure"))
     return f"""<!DOCTYPE html>
 <html lang="{words.lang}" dir="{'rtl' if words.rtl else 'ltr'}">
 <head>

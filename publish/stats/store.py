@@ -244,6 +244,8 @@ def save_analytics(journal: Journal, fetched_at: str, daily: Sequence[DailyAnaly
               fetched_at) for r in countries])
         c.executemany("DELETE FROM analytics_sources WHERE video_id = ? AND kind = ? "
                       "AND day BETWEEN ? AND ?", list(replace_sources))
+        c.executemany("INSERT OR IGNORE INTO analytics_source_values (kind, value) VALUES (?, ?)",
+                      sorted({(r.kind, r.value) for r in sources}))
         c.executemany(
             "INSERT OR REPLACE INTO analytics_sources (video_id, day, kind, value, views, "
             "minutes_watched) VALUES (?, ?, ?, ?, ?, ?)",

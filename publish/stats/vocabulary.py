@@ -76,12 +76,12 @@ TEXT: dict[str, dict[str, str]] = {
                      "ar": "لا توجد بيانات YouTube Analytics لهذه الفترة: شغّل "
                            "`capsule stats collect --analytics` بحساب يسمح بـ "
                            "yt-analytics.readonly."},
-    "countries_note": {"en": "Countries come from YouTube Analytics windows of final days; a "
-                             "window that straddles the period counts pro rata.",
-                       "fr": "Les pays viennent des fenêtres de jours définitifs de YouTube "
-                             "Analytics ; une fenêtre à cheval sur la période compte au prorata.",
-                       "ar": "تأتي البلدان من فترات الأيام النهائية في YouTube Analytics؛ "
-                             "وتُحتسب الفترة المتداخلة مع فترة التقرير بالتناسب."},
+    "countries_note": {"en": "YouTube Analytics gives countries per month, not per day: a month "
+                             "that straddles the period counts pro rata of its days.",
+                       "fr": "YouTube Analytics donne les pays par mois, pas par jour : un mois "
+                             "à cheval sur la période compte au prorata de ses jours.",
+                       "ar": "يقدّم YouTube Analytics البلدان شهريا لا يوميا: يُحتسب الشهر "
+                             "المتداخل مع الفترة بنسبة أيامه."},
     "none": {"en": "none", "fr": "aucun", "ar": "لا شيء"},
     "main": {"en": "main", "fr": "principale", "ar": "الرئيسية"},
     "short": {"en": "Short", "fr": "Short", "ar": "قصير"},

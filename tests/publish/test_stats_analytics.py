@@ -66,13 +66,14 @@ def rows(journal: Journal, sql: str, *args) -> list[tuple]:
 def test_rows_per_dimension_equal_what_the_sandbox_served(sandbox, setup):
     journal, ids, connect = setup
     result = run(journal, connect, sandbox)
-    # 1 batchGetStats; daily, traffic, device and country queries batch the 3 videos;
-    # retention is one query per video (the API takes one video there).
-    assert result.api_calls == 1 + 4 + 3
-    assert spent(journal)["analytics"] == 7
+    # 1 batchGetStats; daily, traffic, device and country queries batch the 3 videos (countries
+    # per calendar month: 31 Oct, then 1-17 Nov); retention is one query per video (the API
+    # takes one video there).
+    assert result.api_calls == 1 + 3 + 2 + 3
+    assert spent(journal)["analytics"] == 8
     log = sandbox.api.analytics_log
     batched = [q for q in log if q["dimensions"].startswith("video,")]
-    assert len(batched) == 4
+    assert len(batched) == 5
     assert all(set(q["filters"].removeprefix("video==").split(",")) == set(ids)
                for q in batched)
     sandbox.api.analytics_log = []
@@ -100,11 +101,15 @@ def test_rows_per_dimension_equal_what_the_sandbox_served(sandbox, setup):
             assert sorted(rows(journal, "SELECT day, value, views, minutes_watched FROM "
                                         "analytics_sources WHERE video_id = ? AND kind = ?",
                                vid, kind)) == sorted(tuple(r) for r in expected)
-        countries = served(sandbox, startDate=first, endDate=final, dimensions="country",
-                           metrics="views,estimatedMinutesWatched", filters=f"video=={vid}")
+        expected = []
+        for start, end in ((first, "2026-10-31"), ("2026-11-01", final)):
+            expected += [(c, v, m, start, end) for c, v, m in served(
+                sandbox, startDate=start, endDate=end, dimensions="country",
+                metrics="views,estimatedMinutesWatched", filters=f"video=={vid}")]
+        assert len(expected) >= 8
         assert sorted(rows(journal, "SELECT country, views, minutes_watched, start_day, end_day "
                                     "FROM analytics_countries WHERE video_id = ?", vid)) == \
-            sorted((c, v, m, first, final) for c, v, m in countries)
+            sorted(expected)
         curve = served(sandbox, startDate=first, endDate=last, dimensions="elapsedVideoTimeRatio",
                        metrics="audienceWatchRatio,relativeRetentionPerformance",
                        filters=f"video=={vid}")
@@ -128,8 +133,8 @@ def test_incremental_collection_asks_only_for_days_not_stored(sandbox, setup):
     again = run(journal, connect, sandbox)
     assert sandbox.api.analytics_log == [] and again.api_calls == 1  # the snapshot only
 
-    # Next day: only the still-partial day onwards, countries for the newly final day only,
-    # no retention (read less than a week ago).
+    # Next day: only the still-partial day onwards, countries for the month under way (its
+    # row replaced), no retention (read less than a week ago).
     sandbox.clock.set(NOW + timedelta(days=1))
     run(journal, connect, sandbox)
     log = sandbox.api.analytics_log
@@ -137,7 +142,9 @@ def test_incremental_collection_asks_only_for_days_not_stored(sandbox, setup):
     assert [(q["startDate"], q["endDate"]) for q in daily] == [
         (partial_day, (TODAY - timedelta(days=1)).isoformat())]
     geo = [q for q in log if q["dimensions"] == "video,country"]
-    assert [(q["startDate"], q["endDate"]) for q in geo] == [(partial_day, partial_day)]
+    assert [(q["startDate"], q["endDate"]) for q in geo] == [("2026-11-01", partial_day)]
+    assert rows(journal, "SELECT DISTINCT start_day, end_day FROM analytics_countries "
+                         "WHERE start_day >= '2026-11-01'") == [("2026-11-01", partial_day)]
     assert not [q for q in log if "elapsedVideoTimeRatio" in q["dimensions"]]
     assert len(log) == 4
     # The partial day was revised upwards and is now final.
