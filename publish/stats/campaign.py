@@ -67,6 +67,8 @@ class VideoLine:
     current: Measures
     previous: Measures
     completion: float | None  # audienceWatchRatio at the end of the video
+    countries: dict[str, float] = field(default_factory=dict)  # views in the period
+    traffic: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +81,25 @@ class Group:
     previous: Measures = field(default_factory=Measures)
     videos: list[str] = field(default_factory=list)
     lifetime_views: int = 0  # public counters at the period's end, summed
+    countries: dict[str, float] = field(default_factory=dict)  # views in the period
+    traffic: dict[str, int] = field(default_factory=dict)
+
+    def top(self, table: str) -> tuple[str, float, float] | None:
+        """(key, views, share of the group's views there) of its first country or source."""
+        values = getattr(self, table)
+        if not values:
+            return None
+        key = max(values, key=lambda k: (values[k], k))
+        total = sum(values.values())
+        return key, values[key], values[key] / total if total else 0.0
+
+    def finished_in(self, country: str) -> float | None:
+        """Views in `country` that lasted to the end (country views x completion): estimated,
+        as YouTube gives retention per video, not per country."""
+        completion = self.current.completion
+        if completion is None or country not in self.countries:
+            return None
+        return self.countries[country] * completion
 
 
 @dataclass
@@ -143,6 +164,10 @@ def _group(videos: Iterable[VideoLine], key: Callable[[VideoLine], str],
         group = Group(name, label(vs), videos=[v.video_id for v in vs])
         for v in vs:
             group.lifetime_views += v.lifetime_views or 0
+            for table in ("countries", "traffic"):
+                mine = getattr(group, table)
+                for key, views in getattr(v, table).items():
+                    mine[key] = mine.get(key, 0) + views
             group.current.add(v.current)
             group.previous.add(v.previous)
         groups.append(group)
@@ -276,35 +301,51 @@ def _daily(journal: Journal, campaign: str | None, start: date, end: date,
 
 
 def _countries(journal: Journal, campaign: str | None, start: date,
-               end: date) -> dict[str, float]:
-    """Views per country, windows straddling the period counted pro rata of their days."""
+               end: date) -> dict[str, dict[str, float]]:
+    """Views per video and country; a month straddling the period counts pro rata of its days."""
     lo, hi = start.isoformat(), end.isoformat()
-    return {country: float(views or 0) for country, views in journal.conn.execute(
-        "SELECT country, sum(CASE WHEN start_day >= :lo AND end_day <= :hi THEN views ELSE "
-        "views * (julianday(min(end_day, :hi)) - julianday(max(start_day, :lo)) + 1) "
-        "/ (julianday(end_day) - julianday(start_day) + 1) END) "
-        "FROM tracked_videos AS t CROSS JOIN analytics_countries AS x "
-        "ON x.video_id = t.video_id AND x.end_day >= :lo AND x.start_day <= :hi "
-        f"WHERE {'t.campaign = :campaign' if campaign is not None else '1'} GROUP BY country",
-        {"lo": lo, "hi": hi, "campaign": campaign})}
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    for vid, country, views in journal.conn.execute(
+            "SELECT t.video_id, x.country, sum(CASE WHEN x.start_day >= :lo AND x.end_day <= :hi "
+            "THEN x.views ELSE x.views * (julianday(min(x.end_day, :hi)) "
+            "- julianday(max(x.start_day, :lo)) + 1) "
+            "/ (julianday(x.end_day) - julianday(x.start_day) + 1) END) "
+            "FROM tracked_videos AS t CROSS JOIN analytics_countries AS x "
+            "ON x.video_id = t.video_id AND x.end_day >= :lo AND x.start_day <= :hi "
+            f"WHERE {'t.campaign = :campaign' if campaign is not None else '1'} "
+            "GROUP BY t.rowid, x.country",
+            {"lo": lo, "hi": hi, "campaign": campaign}):
+        out[vid][country] = float(views or 0)
+    return out
 
 
 def _sources(journal: Journal, campaign: str | None, kind: str, start: date,
-             end: date) -> dict[str, int]:
-    """Views per traffic source or device type: one scan, a FILTER sum per value seen
-    (a GROUP BY sorts a year of rows and takes three times longer)."""
+             end: date) -> dict[str, dict[str, int]]:
+    """Views per video and traffic source (or device type): one scan in key order, a FILTER
+    sum per value seen (a GROUP BY on the value sorts a year of rows: 3x slower)."""
     values = [v for (v,) in journal.conn.execute(
         "SELECT value FROM analytics_source_values WHERE kind = ? ORDER BY value", (kind,))]
     if not values:
         return {}
     sums = ", ".join("sum(x.views) FILTER (WHERE x.value = ?)" for _ in values)
     where = "WHERE t.campaign = ?" if campaign is not None else ""
-    row = journal.conn.execute(
-        f"SELECT {sums} FROM tracked_videos AS t CROSS JOIN analytics_sources AS x "
-        "ON x.video_id = t.video_id AND x.kind = ? AND x.day BETWEEN ? AND ? "
-        f"{where}", (*values, kind, start.isoformat(), end.isoformat(),
-                     *((campaign,) if campaign is not None else ()))).fetchone()
-    return {v: int(n) for v, n in zip(values, row, strict=True) if n}
+    out = {}
+    for vid, *counts in journal.conn.execute(
+            f"SELECT t.video_id, {sums} FROM tracked_videos AS t CROSS JOIN analytics_sources "
+            "AS x ON x.video_id = t.video_id AND x.kind = ? AND x.day BETWEEN ? AND ? "
+            f"{where} GROUP BY t.rowid",
+            (*values, kind, start.isoformat(), end.isoformat(),
+             *((campaign,) if campaign is not None else ()))):
+        out[vid] = {v: int(n) for v, n in zip(values, counts, strict=True) if n}
+    return out
+
+
+def _totals(per_video: dict[str, dict[str, float]]) -> dict[str, float]:
+    out: dict[str, float] = defaultdict(float)
+    for table in per_video.values():
+        for key, views in table.items():
+            out[key] += views
+    return dict(out)
 
 
 def _retention(journal: Journal, campaign: str | None) -> dict[str, list[tuple[float, float]]]:
@@ -340,6 +381,9 @@ def load_campaign(journal: Journal, campaign: str | None, since: date | None = N
     now_s = _snapshot_views(journal, campaign, since, until)
     before_s = _snapshot_views(journal, campaign, previous_since, previous_until)
     curves = _retention(journal, campaign)
+    countries_now = _countries(journal, campaign, since, until)
+    countries_before = _countries(journal, campaign, previous_since, previous_until)
+    traffic_now = _sources(journal, campaign, "traffic", since, until)
     videos = []
     for vid, title, capsule, variant, language, state in members:
         current = now_a.get(vid) or Measures(views=now_s.get(vid, (None, None))[0] or 0)
@@ -350,7 +394,8 @@ def load_campaign(journal: Journal, campaign: str | None, since: date | None = N
             if completion is not None and m.views:
                 m.completion_weight, m.completion_views = completion * m.views, m.views
         videos.append(VideoLine(vid, title, capsule, variant, language, state,
-                                now_s.get(vid, (None, None))[1], current, previous, completion))
+                                now_s.get(vid, (None, None))[1], current, previous, completion,
+                                countries_now.get(vid, {}), traffic_now.get(vid, {})))
     videos.sort(key=lambda v: (-v.current.views, -(v.lifetime_views or 0), v.video_id))
     has_analytics = bool(now_a)
     by_version: dict[tuple[str, str], dict[float, list[float]]] = defaultdict(
@@ -363,8 +408,6 @@ def load_campaign(journal: Journal, campaign: str | None, since: date | None = N
             cell[1] += weight
     retention = {k: [(r, w / n) for r, (w, n) in sorted(points.items()) if n]
                  for k, points in by_version.items()}
-    countries_now = _countries(journal, campaign, since, until)
-    countries_before = _countries(journal, campaign, previous_since, previous_until)
     member, params = _member_filter(campaign)
     first, last_seen = conn.execute(
         "SELECT substr(min(collected_at), 1, 10), substr(max(collected_at), 1, 10) "
@@ -380,9 +423,9 @@ def load_campaign(journal: Journal, campaign: str | None, since: date | None = N
         campaign, since, until, videos,
         _daily(journal, campaign, since, until, has_analytics),
         _daily(journal, campaign, previous_since, previous_until, bool(before_a)),
-        pair(countries_now, countries_before),
-        pair(_sources(journal, campaign, "traffic", since, until),
-             _sources(journal, campaign, "traffic", previous_since, previous_until)),
-        pair(_sources(journal, campaign, "device", since, until),
-             _sources(journal, campaign, "device", previous_since, previous_until)),
+        pair(_totals(countries_now), _totals(countries_before)),
+        pair(_totals(traffic_now),
+             _totals(_sources(journal, campaign, "traffic", previous_since, previous_until))),
+        pair(_totals(_sources(journal, campaign, "device", since, until)),
+             _totals(_sources(journal, campaign, "device", previous_since, previous_until))),
         retention, has_analytics, snapshot_days, last)

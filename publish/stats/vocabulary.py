@@ -82,6 +82,11 @@ TEXT: dict[str, dict[str, str]] = {
                              "à cheval sur la période compte au prorata de ses jours.",
                        "ar": "يقدّم YouTube Analytics البلدان شهريا لا يوميا: يُحتسب الشهر "
                              "المتداخل مع الفترة بنسبة أيامه."},
+    "top_country": {"en": "First country", "fr": "Premier pays", "ar": "البلد الأول"},
+    "finished_there": {"en": "Watched to the end there (est.)",
+                       "fr": "Regardé jusqu’au bout là-bas (est.)",
+                       "ar": "شوهد حتى النهاية هناك (تقدير)"},
+    "top_source": {"en": "First source", "fr": "Première source", "ar": "المصدر الأول"},
     "none": {"en": "none", "fr": "aucun", "ar": "لا شيء"},
     "main": {"en": "main", "fr": "principale", "ar": "الرئيسية"},
     "short": {"en": "Short", "fr": "Short", "ar": "قصير"},

@@ -139,6 +139,13 @@ def test_campaign_comparison_equals_independent_sums(journal_dir):
     assert data.total().completion == pytest.approx(
         sum(ends[v] * weights[v] for v in members) / sum(weights.values()))
     assert [d for d, _ in data.daily] == [SINCE + timedelta(days=i) for i in range(14)]
+    # "How many in Morocco watched the Arabic version to the end, and where did they come from?"
+    arabic = versions["main\tar"]
+    in_morocco = sum(r.views for r in countries if r.video_id == "aaaaaaaaaaa"
+                     and r.country == "MA" and in_period(r.start_day, SINCE, UNTIL))
+    assert arabic.top("countries")[:2] == ("MA", in_morocco)
+    assert arabic.finished_in("MA") == pytest.approx(in_morocco * ends["aaaaaaaaaaa"])
+    assert arabic.top("traffic")[0] == "EXT_URL"
 
 
 def test_day_one_report_shows_numbers_without_a_time_axis(tmp_path):
