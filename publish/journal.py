@@ -120,7 +120,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         PRIMARY KEY (video_id, country)
     );
     """),
-    # 4: audience depth and campaigns (publish/stats/analytics.py, publish/stats/campaign.py).
+    # 3: audience depth and campaigns (publish/stats/analytics.py, publish/stats/campaign.py).
     # Daily rows gain the Analytics v2 metrics and a `final` flag (YouTube revises its latest
     # days: a partial row is asked for again). Country rows are kept per calendar month (the
     # geography report has no day dimension), traffic sources and device types per day (with
@@ -129,8 +129,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     # key order, with no second lookup). A tracked video names its campaign, capsule, variant and
     # language so versions of one capsule compare, and the Pacific days its Analytics rows are
     # final through (daily, countries), last checked on, and its retention curve was read on.
-    # (Numbered 4: #15 takes 3 for sign-off.)
-    (4, """
+    (3, """
     ALTER TABLE analytics_daily ADD COLUMN average_view_percentage REAL;
     ALTER TABLE analytics_daily ADD COLUMN subscribers_gained INTEGER;
     ALTER TABLE analytics_daily ADD COLUMN subscribers_lost INTEGER;
