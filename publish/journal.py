@@ -120,6 +120,74 @@ MIGRATIONS: list[tuple[int, str]] = [
         PRIMARY KEY (video_id, country)
     );
     """),
+    # 3: audience depth and campaigns (publish/stats/analytics.py, publish/stats/campaign.py).
+    # Daily rows gain the Analytics v2 metrics and a `final` flag (YouTube revises its latest
+    # days: a partial row is asked for again). Country rows are kept per calendar month (the
+    # geography report has no day dimension), traffic sources and device types per day (with
+    # the list of values seen, so a report sums each with one scan and no sort), the
+    # retention curve per video (WITHOUT ROWID: a report reads them per video and period, in
+    # key order, with no second lookup). A tracked video names its campaign, capsule, variant and
+    # language so versions of one capsule compare, and the Pacific days its Analytics rows are
+    # final through (daily, countries), last checked on, and its retention curve was read on.
+    (3, """
+    ALTER TABLE analytics_daily ADD COLUMN average_view_percentage REAL;
+    ALTER TABLE analytics_daily ADD COLUMN subscribers_gained INTEGER;
+    ALTER TABLE analytics_daily ADD COLUMN subscribers_lost INTEGER;
+    ALTER TABLE analytics_daily ADD COLUMN shares INTEGER;
+    ALTER TABLE analytics_daily ADD COLUMN likes INTEGER;
+    ALTER TABLE analytics_daily ADD COLUMN final INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX analytics_daily_by_day ON analytics_daily (day);
+
+    ALTER TABLE analytics_countries RENAME TO analytics_countries_v2;
+    CREATE TABLE analytics_countries (
+        video_id        TEXT NOT NULL,
+        country         TEXT NOT NULL,
+        views           INTEGER,
+        minutes_watched REAL,
+        start_day       TEXT NOT NULL,
+        end_day         TEXT NOT NULL,
+        fetched_at      TEXT NOT NULL,
+        PRIMARY KEY (video_id, start_day, country)
+    ) WITHOUT ROWID;
+    INSERT INTO analytics_countries SELECT video_id, country, views, minutes_watched,
+        start_day, end_day, fetched_at FROM analytics_countries_v2;
+    DROP TABLE analytics_countries_v2;
+
+    CREATE TABLE analytics_sources (
+        video_id        TEXT NOT NULL,
+        day             TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        value           TEXT NOT NULL,
+        views           INTEGER,
+        minutes_watched REAL,
+        PRIMARY KEY (video_id, kind, day, value)
+    ) WITHOUT ROWID;
+    CREATE TABLE analytics_source_values (
+        kind  TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (kind, value)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE analytics_retention (
+        video_id    TEXT NOT NULL,
+        ratio       REAL NOT NULL,
+        watch_ratio REAL,
+        relative    REAL,
+        end_day     TEXT NOT NULL,
+        fetched_at  TEXT NOT NULL,
+        PRIMARY KEY (video_id, ratio)
+    );
+
+    ALTER TABLE tracked_videos ADD COLUMN campaign TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN capsule TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN variant TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN language TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN analytics_through TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN analytics_checked_on TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN countries_through TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN retention_on TEXT;
+    CREATE INDEX tracked_videos_by_campaign ON tracked_videos (campaign);
+    """),
 ]
 
 # Upload states: `new` (row claimed, no session), `session` (URI committed, bytes may be on the

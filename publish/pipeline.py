@@ -649,8 +649,13 @@ def _playlist(run: _Run, step: Step) -> dict[str, Any]:
 def _track(run: _Run, step: Step) -> dict[str, Any]:
     from publish.stats.store import track
 
+    capsule = run.checked.capsule
+    # The campaign: the manifest's, else the title of the playlist the capsule goes into.
+    campaign = capsule.campaign or (capsule.playlist.title if capsule.playlist else None)
     track(run.env.journal, run.pub.video_id, source="capsule",
-          title=run.checked.metadata.title)
+          title=run.checked.metadata.title, campaign=campaign, capsule=capsule.name,
+          variant=getattr(run.pub, "variant", None) or "main",
+          language=run.checked.metadata.default_language)
     run.env.journal.record_step(run.pub.upload_id, "statistics", "", "done", {"tracked": True})
     return {"tracked": True}
 

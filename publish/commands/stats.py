@@ -43,7 +43,7 @@ def stats() -> None:
     Example:
       capsule stats track https://youtu.be/dQw4w9WgXcQ
       capsule stats collect
-      capsule stats report -o report.html --png chart.png
+      capsule stats report --campaign "Traite 2026" --lang fr -o report.html --pdf report.pdf
     """
 
 
@@ -53,27 +53,45 @@ def stats() -> None:
 @click.option("--uploads", is_flag=True,
               help="Track every video of the channel's uploads playlist (needs a login; "
                    "videos already known, or untracked, are left as they are).")
+@click.option("--campaign", metavar="NAME",
+              help="The campaign the videos belong to (reports group by it).")
+@click.option("--playlist", metavar="ID|URL",
+              help="Track every video of this playlist; the campaign defaults to its title.")
+@click.option("--capsule", "capsule_name", metavar="NAME",
+              help="The capsule these videos are versions of (links a Short, languages…).")
+@click.option("--variant", metavar="NAME", help="Which version: main, short, or a variant name.")
+@click.option("--language", metavar="CODE", help="The version's language (ar, fr, zgh, en…).")
 @click.pass_obj
-def track(app: App, videos: list[str], title: str | None, uploads: bool) -> None:
-    """Track videos by id or URL (watch, youtu.be, shorts), or every upload of the channel.
+def track(app: App, videos: list[str], title: str | None, uploads: bool, campaign: str | None,
+          playlist: str | None, capsule_name: str | None, variant: str | None,
+          language: str | None) -> None:
+    """Track videos by id or URL (watch, youtu.be, shorts), a playlist, or every upload.
 
     \b
     Example:
       capsule stats track dQw4w9WgXcQ https://www.youtube.com/shorts/aBcDeFgHiJk
       capsule stats track --uploads
+      capsule stats track --playlist PLxxxxxxxxxxxx --campaign "Traite 2026"
+      capsule stats track aBcDeFgHiJk --campaign "Traite 2026" --capsule traite \\
+          --variant short --language ar
     """
     from publish.errors import InvalidInput
     from publish.output import info
     from publish.stats.store import track as track_video
 
-    if not videos and not uploads:
-        raise click.UsageError("give video ids or URLs, or --uploads")
+    if not videos and not playlist and not uploads:
+        raise click.UsageError("give video ids or URLs, --playlist ID, or --uploads")
     if title and len(videos) > 1:
         raise InvalidInput("--title names one video; track the others separately")
+    if playlist:
+        listed, campaign = _playlist(app, playlist, campaign)
+        videos = [*videos, *(v for v in listed if v not in videos)]
     with app.journal() as journal:
         for vid in videos:
-            added = track_video(journal, vid, source="manual", title=title)
-            click.echo(f"{vid}\t{'tracked' if added else 'already tracked'}")
+            added = track_video(journal, vid, source="manual", title=title, campaign=campaign,
+                                capsule=capsule_name, variant=variant, language=language)
+            click.echo(f"{vid}\t{'tracked' if added else 'already tracked'}"
+                       + (f"\t{campaign}" if campaign else ""))
         if uploads:
             found = _discover(app, journal)
             for vid in found.added:
@@ -101,6 +119,27 @@ def _discover(app: App, journal: Any) -> Any:
         service.close()
 
 
+def _playlist(app: App, playlist: str, campaign: str | None) -> tuple[list[str], str | None]:
+    """The playlist's video ids (public read, charged to the ledger) and the campaign name."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from publish.quota import charge
+    from publish.stats.campaign import playlist_videos
+
+    playlist_id = parse_qs(urlsplit(playlist).query).get("list", [playlist])[0].strip()
+    youtube, _ = _connect(app, False)
+    with app.journal() as journal:
+        title, ids = playlist_videos(
+            youtube, playlist_id,
+            on_call=lambda method, status: charge(journal, method, status=status,
+                                                  channel=app.channel.name))
+    if not ids:
+        from publish.errors import NothingToDo
+
+        raise NothingToDo(f"playlist {playlist_id} has no videos (or is private)")
+    return ids, campaign or title or playlist_id
+
+
 @stats.command()
 @click.argument("videos", nargs=-1, required=True, callback=_video_ids, metavar="ID|URL...")
 @click.option("--purge", is_flag=True, help="Also delete the video's collected history.")
@@ -121,8 +160,9 @@ def untrack(app: App, videos: list[str], purge: bool) -> None:
 
 @stats.command()
 @click.option("--analytics", is_flag=True,
-              help="Also store daily views, watch time and views by country (needs a login "
-                   "with yt-analytics.readonly).")
+              help="Also store YouTube Analytics: per day views, watch time, share viewed, "
+                   "subscribers, shares, likes, traffic sources, devices; countries; retention "
+                   "(needs a login with yt-analytics.readonly; only days not yet stored).")
 @click.option("--uploads/--no-uploads", default=None,
               help="First track the channel's new uploads, whichever machine published them "
                    "(default: the `stats_discover_uploads` setting).")
@@ -169,7 +209,8 @@ def collect(app: App, analytics: bool, uploads: bool | None, json_mode: bool) ->
         info(f"{len(found.added)} new upload(s) of the channel tracked", quiet=app.quiet)
     missing = f", {len(result.missing)} missing (deleted or private)" if result.missing else ""
     extra = (f", Analytics: {result.analytics_days} day rows, {result.analytics_countries} "
-             "country rows" if analytics else "")
+             f"country rows, {result.analytics_sources} source rows, "
+             f"{result.analytics_retention} retention curve(s)" if analytics else "")
     info(f"collected {result.collected} of {result.tracked} video(s) via {result.method}"
          f"{missing}{extra}; {result.api_calls} API call(s) in {result.duration_s:.1f} s",
          quiet=app.quiet)
@@ -267,28 +308,51 @@ def export(app: App, fmt: str | None, output: Path | None, videos: list[str],
 @stats.command()
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The HTML file to write (self-contained: opens without network).")
+@click.option("--campaign", metavar="NAME",
+              help="Only this campaign's videos (default: every tracked video).")
+@click.option("--since", callback=_since, metavar="DATE",
+              help="First day of the period (default: 28 days before --until).")
+@click.option("--until", callback=_since, metavar="DATE",
+              help="Last day of the period (default: the last collected day).")
+@click.option("--lang", type=click.Choice(["en", "fr", "ar"]), default="en", show_default=True,
+              help="The report's language: headings, labels, numbers and dates.")
+@click.option("--pdf", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also print the report to this PDF (needs Chromium).")
 @click.option("--png", type=click.Path(path_type=Path, dir_okay=False),
-              help="Also write the main chart as a PNG image.")
-@click.option("--since", callback=_since, metavar="DATE", help="From this day on (YYYY-MM-DD).")
+              help="Also write the capsules chart as a PNG image.")
 @click.pass_obj
-def report(app: App, output: Path, png: Path | None, since: date | None) -> None:
-    """Write a self-contained HTML report with charts (and the main chart as PNG).
+def report(app: App, output: Path, campaign: str | None, since: date | None,
+           until: date | None, lang: str, pdf: Path | None, png: Path | None) -> None:
+    """Write a campaign report (HTML, and PDF) comparing the period with the one before.
 
-    Charts: views over time, views gained per day, top capsules, and views by country
-    when `collect --analytics` has stored them.
+    A summary (views, watch time, reach by country, best capsule, completion rate), then
+    capsules, versions (Short vs main, Arabic vs French), countries, traffic sources and
+    devices, each against the previous period of the same length. Watch time, countries and
+    the rest need `collect --analytics`; without it the report shows the public view counts.
 
     \b
     Example:
-      capsule stats report -o report.html --png chart.png --since 2026-01-01
+      capsule stats report --campaign "Traite 2026" --since 2026-11-01 --until 2026-11-30 \\
+          --lang ar -o rapport.html --pdf rapport.pdf
     """
+    from publish.errors import InvalidInput
     from publish.output import info
-    from publish.stats.report import write_report
+    from publish.stats.campaign import campaigns
+    from publish.stats.campaign_report import write_campaign_report
 
+    if since and until and since > until:
+        raise click.BadParameter(f"--since {since} is after --until {until}",
+                                 param_hint="--since")
     with app.journal() as journal:
-        summary = write_report(journal, output, png_path=png, since=since)
-    info(f"wrote {summary.html_path} ({summary.videos} capsule(s), {summary.days} day(s), "
-         f"{summary.total_views:,} views)" + (f" and {summary.png_path}" if png else ""),
-         quiet=app.quiet)
+        if campaign is not None and campaign not in dict(campaigns(journal)):
+            known = ", ".join(name for name, _ in campaigns(journal)) or "none yet"
+            raise InvalidInput(f"no tracked video belongs to campaign {campaign!r} (known: "
+                               f"{known}); add some with `capsule stats track --campaign`")
+        summary = write_campaign_report(journal, output, campaign=campaign, since=since,
+                                        until=until, lang=lang, pdf_path=pdf, png_path=png)
+    extra = "".join(f" and {p}" for p in (summary.pdf_path, summary.png_path) if p)
+    info(f"wrote {summary.html_path}{extra} ({summary.videos} video(s), "
+         f"{summary.views:,} views in the period)", quiet=app.quiet)
 
 
 @stats.command()

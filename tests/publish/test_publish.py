@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -132,7 +133,7 @@ def tracks(sandbox, video_id: str) -> list[dict]:
     return youtube.captions().list(part="snippet", videoId=video_id).execute()["items"]
 
 
-def test_full_publish_then_nothing_to_do(env, sandbox, capsule):
+def test_full_publish_then_nothing_to_do(env, sandbox, capsule, isolated):
     result = publish(str(capsule), "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
@@ -156,6 +157,12 @@ def test_full_publish_then_nothing_to_do(env, sandbox, capsule):
     items = youtube.playlistItems().list(part="snippet",
                                          playlistId=playlists[0]["id"]).execute()["items"]
     assert [i["snippet"]["resourceId"]["videoId"] for i in items] == [video["id"]]
+    # Tracked for the reports: the campaign is the playlist's title (no [capsule] campaign).
+    conn = sqlite3.connect(isolated / "data" / "journal.sqlite")
+    assert conn.execute("SELECT campaign, capsule, variant, language FROM tracked_videos "
+                        "WHERE video_id = ?", (video["id"],)).fetchall() == [
+        ("Campagne 2027", "Test capsule", "main", "fr")]
+    conn.close()
     assert video.get("_thumbnail") or youtube.videos().list(
         part="snippet", id=video["id"]).execute()["items"][0]["snippet"]["thumbnails"]
 
