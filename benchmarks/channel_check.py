@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from click.testing import CliRunner  # noqa: E402
 
-from publish.auth import save_token  # noqa: E402
 from publish.cli import main  # noqa: E402
 from publish.sandbox import SandboxServer  # noqa: E402
+from publish.youtube.auth import save_token  # noqa: E402
 from tests.media import make_clip  # noqa: E402
 
 CHECK_METHODS = ("channels.list", "playlistItems.list", "videos.list")

@@ -31,11 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from publish.client import youtube_service
 from publish.journal import Journal
 from publish.sandbox import DEFAULT_API_KEY, SandboxClock, SandboxServer
 from publish.stats.collect import BATCH_SIZE, collect
 from publish.stats.store import daily_history, daily_history_sql
+from publish.youtube.client import youtube_service
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

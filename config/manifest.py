@@ -23,7 +23,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "subtitles": (),  # one table per language
     "burn": ("languages", "style", "output"),
     "captions": ("languages", "names"),
-    "metadata": (),  # checked by the metadata rules (publish.metadata)
+    "metadata": (),  # checked by the metadata rules (publish.youtube.metadata)
     "thumbnail": ("file", "at", "title"),
     "playlist": ("id", "title", "create"),
     "schedule": ("publish_at", "timezone"),

@@ -1,8 +1,9 @@
 """The journal: one SQLite file recording uploads, their sessions, every API call and each step.
 
 Migrations: `MIGRATIONS` is an ordered list of (version, SQL script). Version 1 holds the upload,
-quota-ledger and step tables (owned by publish/upload.py and publish/quota.py). Other parts (the
-stats helper) APPEND their own tables as the next number (2, 3, …); never edit an applied one.
+quota-ledger and step tables (owned by publish/youtube/upload.py and publish/youtube/quota.py).
+Other parts (the stats helper) APPEND their own tables as the next number (2, 3, …); never
+edit an applied one.
 
 Concurrency (shared reference reliability.md §5): WAL, busy_timeout 5000 ms, synchronous=NORMAL,
 autocommit mode with every write in an explicit `BEGIN IMMEDIATE` (a deferred read-then-write

@@ -26,10 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from publish import quota
-from publish.channel_check import ChannelUploads, RemoteVideo, SourceFacts, Window, match
+from publish import publication
 from publish.errors import CapsuleError, InvalidInput
 from publish.journal import Journal, now_iso
+from publish.youtube import quota
+from publish.youtube.channel_check import ChannelUploads, RemoteVideo, SourceFacts, Window, match
 
 
 class JournalDamaged(InvalidInput):
@@ -119,16 +120,15 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
             window: Window, on_event: Callable[[str], None] | None = None) -> RebuildReport:
     """Write into `journal` what the channel says about each checked capsule (preflight's
     `Checked`); `env` is the pipeline Env (channel, crf, preset: the picture fingerprint)."""
-    from publish import pipeline
 
-    pipeline.ensure_schema(journal)
+    publication.ensure_schema(journal)
     first_call = quota.last_call_id(journal)
     report = RebuildReport()
     pending = []
     for checked in checked_capsules:
         done = Rebuilt(str(checked.capsule.path))
         report.manifests.append(done)
-        existing = pipeline.find_publication(journal, checked.capsule, env.channel)
+        existing = publication.find_publication(journal, checked.capsule, env.channel)
         if existing is not None and existing.video_id:
             done.video_id, done.note = existing.video_id, "already in the journal"
         else:
@@ -140,7 +140,7 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
     report.channel_videos = len(videos)
     for checked, done in pending:
         capsule = checked.capsule
-        source = pipeline._upload_source(capsule)
+        source = publication.upload_source(capsule)
         title = checked.metadata.title
         facts = (SourceFacts.of(source, title) if source.exists()
                  else SourceFacts.missing(source.name, capsule.video, title))
@@ -151,8 +151,8 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
         video = found.video
         done.video_id, done.matched, done.uploaded = video.id, found.describe(), video.uploaded
         upload_id = _record_upload(journal, env.channel, source, checked.metadata, video)
-        picture = pipeline.picture_inputs(checked, env)
-        _record_publication(journal, capsule, env.channel, pipeline._digest(picture),
+        picture = publication.picture_inputs(checked, env)
+        _record_publication(journal, capsule, env.channel, publication.digest(picture),
                             upload_id, video.id)
         journal.record_step(upload_id, "picture", "", "done", picture)
         done.steps += record_from_channel(journal, service, checked, env, upload_id, video)
@@ -170,13 +170,12 @@ def record_from_channel(journal: Journal, service: Any, checked: Any, env: Any,
                         upload_id: int, video: RemoteVideo) -> list[str]:
     """The steps the channel shows done for a capsule's video, recorded as done: metadata when
     the channel holds the manifest's, caption tracks, playlist membership; the video tracked."""
-    from publish import pipeline
     from publish.stats.store import track
 
     steps = []
     if _same_metadata(checked.metadata.to_resource(), video.resource):
         journal.record_step(upload_id, "metadata", "", "done",
-                            pipeline.metadata_record(checked.metadata))
+                            publication.metadata_record(checked.metadata))
         steps.append("metadata")
     steps += _captions(service, journal, checked, env, upload_id, video)
     if checked.capsule.playlist is not None:
@@ -191,7 +190,7 @@ def _record_upload(journal: Journal, channel: str, source: Path, metadata: Any,
                    video: RemoteVideo) -> int:
     """An upload row in state `done` for the video; the source's fingerprint when the file is
     here (a re-run then finds it by content), else a marker that never matches a file."""
-    from publish.upload import fingerprint
+    from publish.youtube.resumable import fingerprint
 
     if source.exists():
         fp = fingerprint(source)
@@ -241,7 +240,6 @@ def _same_metadata(wanted: dict[str, Any], resource: dict[str, Any]) -> bool:
 def _captions(service: Any, journal: Journal, checked: Any, env: Any, upload_id: int,
               video: RemoteVideo) -> list[str]:
     """Caption tracks of the video with the manifest's language and name (captions.list)."""
-    from publish import pipeline
 
     capsule = checked.capsule
     if not capsule.captions:
@@ -254,20 +252,20 @@ def _captions(service: Any, journal: Journal, checked: Any, env: Any, upload_id:
             for t in reply.get("items", [])}
     steps = []
     for lang in capsule.captions:
-        name = pipeline.caption_name(capsule, lang)
+        name = publication.caption_name(capsule, lang)
         track = held.get((lang, name))
         if track is None or track["snippet"].get("status") == "failed":
             continue
         journal.record_step(upload_id, "caption", lang, "done", {
             "id": track["id"], "language": lang, "name": name,
-            "fingerprint": pipeline._caption_fp(checked, lang)})
+            "fingerprint": publication.caption_fp(checked, lang)})
         steps.append(f"caption:{lang}")
     return steps
 
 
 def _playlist(service: Any, journal: Journal, capsule: Any, channel: str, upload_id: int,
               video: RemoteVideo) -> list[str]:
-    from publish.playlist import find_playlist
+    from publish.youtube.playlist import find_playlist
 
     wanted = capsule.playlist.id or capsule.playlist.title or ""
     playlist = find_playlist(service, journal, wanted, channel=channel, upload_id=upload_id)

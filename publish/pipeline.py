@@ -9,7 +9,6 @@ to silently replace the picture of a published video (`--new-version` uploads a 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -19,30 +18,27 @@ from pathlib import Path
 from typing import Any
 
 from config.manifest import Capsule
-from publish import quota
 from publish.errors import InvalidInput
 from publish.journal import Journal, now_iso
-from publish.metadata import VideoMetadata
+from publish.publication import (
+    METADATA_PARTS,
+    Publication,
+    caption_name,
+    find_publication,
+    metadata_fp,
+    metadata_record,
+    picture_inputs,
+)
+from publish.publication import caption_fp as _caption_fp
+from publish.publication import caption_srt as _caption_srt
+from publish.publication import digest as _digest
+from publish.publication import sha256_file as _sha256
+from publish.publication import upload_source as _upload_source
+from publish.youtube import quota
+from publish.youtube.metadata import VideoMetadata
 
 log = logging.getLogger(__name__)
 
-PUBLICATIONS_SQL = """
-CREATE TABLE publications (
-    id          INTEGER PRIMARY KEY,
-    manifest    TEXT NOT NULL,
-    channel     TEXT NOT NULL DEFAULT '',
-    version     INTEGER NOT NULL DEFAULT 1,
-    picture_fp  TEXT,
-    upload_id   INTEGER REFERENCES uploads (id),
-    video_id    TEXT,
-    replaces    INTEGER REFERENCES publications (id),
-    state       TEXT NOT NULL DEFAULT 'active',
-    created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL
-);
-CREATE UNIQUE INDEX publications_active ON publications (manifest, channel)
-    WHERE state = 'active';
-"""
 
 SIDE_CAR = ".capsule.json"  # beside a burned output: the fingerprint of its inputs
 
@@ -77,21 +73,6 @@ class Step:
     def to_json(self) -> dict[str, Any]:
         return {"step": self.name, "state": self.state, "cost": self.cost,
                 "detail": self.detail, "result": self.result}
-
-
-@dataclass
-class Publication:
-    id: int
-    manifest: str
-    channel: str
-    version: int
-    picture_fp: str | None
-    upload_id: int | None
-    video_id: str | None
-    replaces: int | None
-    state: str
-    created_at: str
-    updated_at: str
 
 
 @dataclass
@@ -150,26 +131,13 @@ class Env:
     burn_progress: Callable[..., None] | None = None
     upload_progress: Callable[..., None] | None = None
     sleep: Callable[[float], None] | None = None
-    channel_check: Any = None  # publish.channel_check.CheckSettings; None: trust the journal
+    channel_check: Any = None  # youtube.channel_check.CheckSettings; None: trust the journal
     force_duplicate: bool = False
 
     def note(self, message: str) -> None:
         log.info("%s", message)
         if self.on_event:
             self.on_event(message)
-
-
-def ensure_schema(journal: Journal) -> None:
-    """The publications table (created on first use; the journal's migrations own the rest)."""
-    exists = journal.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'publications'").fetchone()
-    if exists:
-        return
-    with journal.write() as c:
-        if not c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                         "AND name = 'publications'").fetchone():
-            for statement in filter(None, (s.strip() for s in PUBLICATIONS_SQL.split(";"))):
-                c.execute(statement)
 
 
 # ----------------------------------------------------------------------------------- preflight
@@ -253,7 +221,7 @@ def _finding_line(finding: Any, *, severity: bool = True) -> str:
 
 
 def _thumbnail_problems(capsule: Capsule, info: Any) -> list[str]:
-    from publish.thumbnail import check_thumbnail
+    from publish.youtube.thumbnail import check_thumbnail
 
     spec = capsule.thumbnail
     if spec.file is not None:
@@ -288,47 +256,6 @@ def parse_time_ms(text: str) -> int:
 
 
 # ----------------------------------------------------------------------------------- fingerprints
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _digest(data: Any) -> str:
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def picture_inputs(checked: Checked, env: Env) -> dict[str, Any]:
-    """Everything that decides the uploaded picture: source video, burned subtitles, style."""
-    capsule = checked.capsule
-    inputs: dict[str, Any] = {"video": _sha256(capsule.video)}
-    if capsule.burn:
-        inputs["subtitles"] = {lang: {"sha256": _sha256(capsule.subtitles[lang].path),
-                                      "encoding": capsule.subtitles[lang].encoding}
-                               for lang in capsule.burn}
-        inputs["order"] = list(capsule.burn)
-        inputs["style"] = checked.style_text
-        inputs["encoder"] = {"crf": env.crf, "preset": env.preset}
-    return inputs
-
-
-METADATA_PARTS = ("snippet", "status", "localizations", "recordingDetails")
-
-
-def metadata_fp(metadata: VideoMetadata) -> str:
-    return _digest(metadata.to_resource())
-
-
-def metadata_record(metadata: VideoMetadata, **extra: Any) -> dict[str, Any]:
-    """What the journal keeps of the metadata YouTube holds: one fingerprint per part."""
-    resource = metadata.to_resource()
-    return {"fingerprint": metadata_fp(metadata),
-            "parts": {p: _digest(resource[p]) for p in METADATA_PARTS if p in resource},
-            "publish_at": metadata.publish_at.isoformat() if metadata.publish_at else None,
-            **extra}
 
 
 def scheduled_time(journal: Journal, capsule: Capsule, channel: str) -> datetime | None:
@@ -340,18 +267,6 @@ def scheduled_time(journal: Journal, capsule: Capsule, channel: str) -> datetime
 
 
 # ----------------------------------------------------------------------------------- journal rows
-def find_publication(journal: Journal, capsule: Capsule, channel: str) -> Publication | None:
-    ensure_schema(journal)
-    row = journal.conn.execute(
-        "SELECT * FROM publications WHERE manifest = ? AND channel = ? AND state = 'active'",
-        (str(capsule.path), channel)).fetchone()
-    return Publication(**dict(row)) if row else None
-
-
-def publications(journal: Journal) -> list[Publication]:
-    ensure_schema(journal)
-    rows = journal.conn.execute("SELECT * FROM publications ORDER BY id").fetchall()
-    return [Publication(**dict(r)) for r in rows]
 
 
 def _update_publication(journal: Journal, pub_id: int, **fields: Any) -> None:
@@ -415,7 +330,7 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
     check = env.channel_check
     if not uploaded and check is not None and check.enabled and not env.force_duplicate \
             and not new_version:
-        from publish.channel_check import check_calls
+        from publish.youtube.channel_check import check_calls
 
         calls += check_calls(check.window)
         detail += f" (channel checked first: at most {check.window.uploads} uploads)"
@@ -477,10 +392,6 @@ def _burn_is_current(output: Path, picture_fp: str) -> bool:
             and data.get("mtime_ns") == stat.st_mtime_ns)
 
 
-def _upload_source(capsule: Capsule) -> Path:
-    return capsule.burn_output if capsule.burn else capsule.video
-
-
 def _changed_inputs(journal: Journal, pub: Publication, inputs: dict[str, Any]) -> str:
     row = journal.conn.execute("SELECT result_json FROM steps WHERE upload_id = ? AND "
                                "step = 'picture'", (pub.upload_id,)).fetchone()
@@ -496,24 +407,6 @@ def _changed_inputs(journal: Journal, pub: Publication, inputs: dict[str, Any]) 
         if before.get(key) != inputs.get(key):
             changed.append(label)
     return "changed: " + ", ".join(changed) if changed else "changed inputs"
-
-
-def caption_name(capsule: Capsule, lang: str) -> str:
-    from publish.captions_api import track_name
-
-    return capsule.caption_names.get(lang) or track_name(lang)
-
-
-def _caption_srt(checked: Checked, lang: str) -> str:
-    from captions.normalize import normalize_track
-
-    fps = float(checked.info.fps) if checked.info is not None else 25.0
-    return normalize_track(checked.tracks[lang], fps=fps)
-
-
-def _caption_fp(checked: Checked, lang: str) -> str:
-    return _digest({"srt": _caption_srt(checked, lang),
-                    "name": caption_name(checked.capsule, lang)})
 
 
 def _thumbnail_fp(capsule: Capsule) -> str:
@@ -575,9 +468,9 @@ class _Run:
 
 
 def _upload(run: _Run, step: Step) -> dict[str, Any]:
-    """The journaled, resumable upload (publish.upload), then the publication row knows it."""
-    from publish.channel_check import DuplicateOnChannel
-    from publish.upload import RetryPolicy, UploadContext, UploadJob, run_upload
+    """The journaled, resumable upload (youtube/upload.py), then the publication row knows it."""
+    from publish.youtube.channel_check import DuplicateOnChannel
+    from publish.youtube.upload import RetryPolicy, UploadContext, UploadJob, run_upload
 
     env, pub, checked = run.env, run.pub, run.checked
     capsule, journal = checked.capsule, env.journal
@@ -617,8 +510,8 @@ def _adopt_found(run: _Run, found: Any) -> None:
     """The channel already had this capsule's video (another machine, a lost journal): the
     publication now holds it, with the steps the channel shows done, so a re-run only does
     what is missing (publish/journal_rebuild.py)."""
-    from publish.channel_check import RemoteVideo
     from publish.journal_rebuild import record_from_channel
+    from publish.youtube.channel_check import RemoteVideo
 
     env, pub, checked = run.env, run.pub, run.checked
     if found.upload_id is None:
@@ -634,7 +527,7 @@ def _adopt_found(run: _Run, found: Any) -> None:
 
 
 def _playlist(run: _Run, step: Step) -> dict[str, Any]:
-    from publish.playlist import add_to_playlist
+    from publish.youtube.playlist import add_to_playlist
 
     spec, pub = run.checked.capsule.playlist, run.pub
     wanted = spec.id or spec.title or ""
@@ -734,7 +627,7 @@ def _update_metadata(run: _Run, step: Step) -> dict[str, Any]:
 
 def _caption(run: _Run, step: Step) -> dict[str, Any]:
     from captions.normalize import write_srt
-    from publish.captions_api import put_track
+    from publish.youtube.caption_tracks import put_track
 
     checked, env, pub = run.checked, run.env, run.pub
     lang = step.name.partition(":")[2]
@@ -759,7 +652,7 @@ def _work_dir(env: Env, pub: Publication) -> Path:
 
 
 def _thumbnail(run: _Run, step: Step) -> dict[str, Any]:
-    from publish.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
+    from publish.youtube.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
 
     checked, env, pub = run.checked, run.env, run.pub
 

@@ -17,7 +17,7 @@
         sandbox.upload_log()                           # server byte log per upload session
         sandbox.video_file(video_id)                   # stored bytes of an uploaded video
 
-Clients come from `publish.client` (bundled discovery documents, root URL rewritten).
+Clients come from `publish.youtube.client` (bundled discovery documents, root URL rewritten).
 Here a request body that stalls is cut after 5 s (20 s by default) to keep tests fast.
 """
 

@@ -188,7 +188,7 @@ def playlist_videos(youtube: Any, playlist_id: str, *,
                     on_call: Callable[[str, str], None] = lambda method, status: None,
                     retries: int = 3) -> tuple[str | None, list[str]]:
     """(playlist title, video ids in playlist order): playlists.list + playlistItems.list pages."""
-    from publish.client import api_error
+    from publish.youtube.client import api_error
 
     def run(method: str, request: Any) -> dict[str, Any]:
         try:

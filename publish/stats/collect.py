@@ -29,7 +29,6 @@ from typing import Any
 
 from publish.errors import Busy, NothingToDo
 from publish.journal import Journal
-from publish.quota import charge, cost
 from publish.stats.store import (
     CountryViews,
     DailyAnalytics,
@@ -39,6 +38,7 @@ from publish.stats.store import (
     tracked_videos,
     utc_stamp,
 )
+from publish.youtube.quota import charge, cost
 
 log = logging.getLogger("capsule.stats")
 
@@ -181,7 +181,7 @@ def batch_unavailable(exc: BaseException) -> bool:
     """True when batchGetStats itself is missing or refused: 400, 404, or 403 not about quota."""
     from googleapiclient.errors import HttpError
 
-    from publish.client import error_reason
+    from publish.youtube.client import error_reason
 
     if not isinstance(exc, HttpError):
         return False
@@ -197,7 +197,7 @@ def fetch_stats(youtube: Any, video_ids: Sequence[str], *,
 
     `on_call(method, status)` is called once per HTTP call, success or not, so each is charged.
     """
-    from publish.client import api_error
+    from publish.youtube.client import api_error
 
     method = "videos.batchGetStats"
     items: list[dict[str, Any]] = []
@@ -244,7 +244,7 @@ def collect(journal: Journal, connect: Callable[[], tuple[Any, Any]], *, channel
     `connect()` returns (Data API service, Analytics service or None); it is called only once
     the lock is held and there is something to collect, so a busy or idle run costs no login.
     Raises Busy (another run holds the lock), NothingToDo (no tracked video) or the typed API
-    errors of publish.client.api_error; `result` holds the counts so far even then.
+    errors of publish.youtube.client.api_error; `result` holds the counts so far even then.
     """
     result = result if result is not None else CollectResult()
     started = time.monotonic()

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from publish import quota
 from publish.journal import Journal
 from publish.stats.store import utc_stamp
+from publish.youtube import quota
 
 PAGE = 50
 

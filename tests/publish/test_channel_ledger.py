@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from publish.auth import save_token
 from publish.cli import main
-from publish.exitcodes import ExitCode
+from publish.cli.exitcodes import ExitCode
+from publish.youtube.auth import save_token
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import media
@@ -192,7 +192,7 @@ def test_uploads_playlist_pages_of_50_newest_first(sandbox, clip):
 
 
 def test_match_rules_on_reported_facts():
-    from publish.channel_check import RemoteVideo, SourceFacts, match
+    from publish.youtube.channel_check import RemoteVideo, SourceFacts, match
 
     source = SourceFacts(size=1000, file_name="burned.mp4", duration_ms=3000, frame_ms=40.0,
                          title="Cœur bleu")

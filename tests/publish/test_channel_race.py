@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from publish.auth import save_token
-from publish.channel_check import CheckSettings, DuplicateOnChannel
-from publish.exitcodes import ExitCode
+from publish.cli.exitcodes import ExitCode
+from publish.youtube.auth import save_token
+from publish.youtube.channel_check import CheckSettings, DuplicateOnChannel
 from tests.media import make_clip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -12,7 +12,9 @@ import httplib2
 import pytest
 
 from publish import __version__
-from publish.client import (
+from publish.cli.exitcodes import ExitCode
+from publish.errors import AuthRequired, InvalidInput, QuotaExhausted, TemporaryFailure
+from publish.youtube.client import (
     CapsuleHttp,
     Endpoints,
     analytics_service,
@@ -22,8 +24,6 @@ from publish.client import (
     normalize_endpoint,
     youtube_service,
 )
-from publish.errors import AuthRequired, InvalidInput, QuotaExhausted, TemporaryFailure
-from publish.exitcodes import ExitCode
 
 BASE = "http://127.0.0.1:8765/"
 
@@ -226,8 +226,8 @@ def test_endpoint_override_moves_every_call(sandbox, tmp_path, monkeypatch):
     """CAPSULE_ENDPOINT alone sends Data API, upload, Analytics and token calls to it."""
     from googleapiclient.http import MediaFileUpload
 
-    from publish.app import App
-    from publish.auth import account_credentials, account_for, write_token_file
+    from publish.cli.app import App
+    from publish.youtube.auth import account_credentials, account_for, write_token_file
 
     monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
@@ -299,7 +299,7 @@ def test_api_key_reads_public_data(sandbox):
 def test_api_key_never_reaches_debug_logs(sandbox, capsys):
     import logging
 
-    from publish.output import setup_logging
+    from publish.cli.output import setup_logging
 
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
@@ -318,8 +318,8 @@ def test_api_key_never_reaches_debug_logs(sandbox, capsys):
 
 
 def test_endpoint_precedence_flag_env_channel_google(tmp_path, monkeypatch):
-    from publish.app import App
-    from publish.auth import account_for
+    from publish.cli.app import App
+    from publish.youtube.auth import account_for
 
     monkeypatch.delenv("CAPSULE_ENDPOINT", raising=False)
     monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from publish.auth import save_token
 from publish.cli import main
-from publish.exitcodes import ExitCode
+from publish.cli.exitcodes import ExitCode
+from publish.youtube.auth import save_token
 from tests.media import make_clip
 
 SRT_FR = "1\n00:00:00,200 --> 00:00:01,400\nEnsemble contre la traite\n"

@@ -10,10 +10,10 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from publish.journal import Journal
-from publish.quota import spent
 from publish.sandbox import DEFAULT_API_KEY
 from publish.stats.collect import collect
 from publish.stats.store import track
+from publish.youtube.quota import spent
 
 NOW = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)  # 12:00 Pacific, 20 Nov
 TODAY = date(2026, 11, 20)

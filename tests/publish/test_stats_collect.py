@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from publish.auth import SCOPE_SETS, write_token_file
 from publish.cli import main
-from publish.client import youtube_service
 from publish.errors import TemporaryFailure
 from publish.journal import Journal, JournalError
 from publish.sandbox import DEFAULT_API_KEY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, simulate
 from publish.stats.collect import CollectResult, collect, collection_lock, lock_path_for
 from publish.stats.store import track
+from publish.youtube.auth import SCOPE_SETS, write_token_file
+from publish.youtube.client import youtube_service
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from publish import quota
 from publish.errors import InvalidInput
 from publish.journal import Journal
+from publish.youtube import quota
 
 
 def find_playlist(service: Any, journal: Journal, wanted: str, *, channel: str = "",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from publish.app import App
+from publish.cli.app import App
 
 
 def _mask(value: object) -> str:
@@ -47,7 +47,7 @@ def show(app: App, json_mode: bool) -> None:
     rows = [(key, _mask(v) if secret else _show(v), origin)
             for key, v, origin, secret in settings.rows()]
     if json_mode:
-        from publish.output import emit_json
+        from publish.cli.output import emit_json
 
         emit_json({"config_file": str(settings.path),
                    "settings": [{"key": k, "value": v, "origin": o} for k, v, o in rows]})
@@ -102,7 +102,7 @@ def path(app: App, only_config: bool, json_mode: bool) -> None:
     if only_config:
         click.echo(paths["config_file"])
     elif json_mode:
-        from publish.output import emit_json
+        from publish.cli.output import emit_json
 
         emit_json(paths)
     else:

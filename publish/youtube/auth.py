@@ -22,15 +22,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from config.atomic import atomic_write
-from publish.client import (
+from publish.errors import AuthRequired, CapsuleError, InvalidInput, TemporaryFailure
+from publish.youtube.client import (
     CapsuleHttp,
     Endpoints,
     api_error,
+    configured_endpoint,
     login_command,
+    normalize_endpoint,
     refresh_error,
     youtube_service,
 )
-from publish.errors import AuthRequired, CapsuleError, InvalidInput, TemporaryFailure
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
@@ -142,15 +144,13 @@ class Account:
 
 def account_for(app_or_settings: Any, channel: str | None = None) -> Account:
     """The account a command acts for: from the CLI's App (honours --sandbox) or Settings."""
-    from publish.client import configured_endpoint, endpoints_for, normalize_endpoint
-
     app = app_or_settings if hasattr(app_or_settings, "settings") else None
     settings = app.settings if app is not None else app_or_settings
     name = channel or (app.channel_name if app is not None else None)
     chan = settings.channel(name)
     timeout = float(settings.timeout)
     if app is not None and app.sandbox:
-        link = endpoints_for(app, chan.name)
+        link = app.target(chan.name)
         return Account(
             channel=chan.name, endpoints=link.endpoints, timeout=timeout,
             token_file=settings.data_path / "sandbox" / "tokens" / f"{chan.name}.json",
@@ -480,7 +480,7 @@ def _flow(account: Account, scopes: tuple[str, ...], redirect_uri: str | None = 
 
 
 def _fetch_kwargs(account: Account) -> dict[str, Any]:
-    from publish.client import USER_AGENT
+    from publish.youtube.client import USER_AGENT
 
     return {"include_client_id": True, "timeout": account.timeout,
             "headers": {"Accept": "application/json", "User-Agent": USER_AGENT,

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from publish import quota
 from publish.errors import InvalidInput
 from publish.journal import Journal
+from publish.youtube import quota
 
 log = logging.getLogger("capsule.thumbnail")
 

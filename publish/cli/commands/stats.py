@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from publish.app import App
+from publish.cli.app import App
 
 
 def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -75,8 +75,8 @@ def track(app: App, videos: list[str], title: str | None, uploads: bool, campaig
       capsule stats track aBcDeFgHiJk --campaign "Traite 2026" --capsule traite \\
           --variant short --language ar
     """
+    from publish.cli.output import info
     from publish.errors import InvalidInput
-    from publish.output import info
     from publish.stats.store import track as track_video
 
     if not videos and not playlist and not uploads:
@@ -102,10 +102,10 @@ def track(app: App, videos: list[str], title: str | None, uploads: bool, campaig
 
 def _discover(app: App, journal: Any) -> Any:
     """Track the channel's uploads (publish/stats/discover.py) with the channel's login."""
-    from publish.auth import account_credentials, account_for
-    from publish.client import youtube_service
     from publish.errors import AuthRequired
     from publish.stats.discover import track_uploads
+    from publish.youtube.auth import account_credentials, account_for
+    from publish.youtube.client import youtube_service
 
     account = account_for(app)
     auth = account_credentials(account, "public")
@@ -123,8 +123,8 @@ def _playlist(app: App, playlist: str, campaign: str | None) -> tuple[list[str],
     """The playlist's video ids (public read, charged to the ledger) and the campaign name."""
     from urllib.parse import parse_qs, urlsplit
 
-    from publish.quota import charge
     from publish.stats.campaign import playlist_videos
+    from publish.youtube.quota import charge
 
     playlist_id = parse_qs(urlsplit(playlist).query).get("list", [playlist])[0].strip()
     youtube, _ = _connect(app, False)
@@ -178,9 +178,9 @@ def collect(app: App, analytics: bool, uploads: bool | None, json_mode: bool) ->
     Example:
       capsule stats collect --json >> ~/capsule-stats.log
     """
-    from publish.errors import exit_code_for
-    from publish.exitcodes import ExitCode
-    from publish.output import emit_json, info
+    from publish.cli.errors import exit_code_for
+    from publish.cli.exitcodes import ExitCode
+    from publish.cli.output import emit_json, info
     from publish.stats.collect import CollectResult
     from publish.stats.collect import collect as run_collect
 
@@ -196,7 +196,7 @@ def collect(app: App, analytics: bool, uploads: bool | None, json_mode: bool) ->
                         progress=progress, result=result)
     except Exception as exc:
         if json_mode:
-            from publish.errors import describe
+            from publish.cli.errors import describe
 
             result.status = ExitCode(exit_code_for(exc)).name.lower()
             result.error = describe(exc)
@@ -222,8 +222,8 @@ def _with_discovery(data: dict[str, Any], found: Any) -> dict[str, Any]:
 
 def _connect(app: App, analytics: bool) -> tuple[Any, Any]:
     """The Data API service (API key or login) and, with --analytics, the Analytics one."""
-    from publish.auth import account_credentials, account_for
-    from publish.client import analytics_service, youtube_service
+    from publish.youtube.auth import account_credentials, account_for
+    from publish.youtube.client import analytics_service, youtube_service
 
     account = account_for(app)
     auth = account_credentials(account, "stats" if analytics else "public")
@@ -246,7 +246,7 @@ def show(app: App, videos: list[str], since: date | None, json_mode: bool) -> No
     Example:
       capsule stats show --video dQw4w9WgXcQ --since 2026-11-01
     """
-    from publish.output import emit_json, info
+    from publish.cli.output import emit_json, info
     from publish.stats.store import daily_history
 
     with app.journal() as journal:
@@ -290,7 +290,7 @@ def export(app: App, fmt: str | None, output: Path | None, videos: list[str],
       capsule stats export --csv -o views.csv
     """
     from config.atomic import write_text
-    from publish.output import info
+    from publish.cli.output import info
     from publish.stats.store import snapshot_rows, to_csv, to_json
 
     if fmt is None:
@@ -335,8 +335,8 @@ def report(app: App, output: Path, campaign: str | None, since: date | None,
       capsule stats report --campaign "Traite 2026" --since 2026-11-01 --until 2026-11-30 \\
           --lang ar -o rapport.html --pdf rapport.pdf
     """
+    from publish.cli.output import info
     from publish.errors import InvalidInput
-    from publish.output import info
     from publish.stats.campaign import campaigns
     from publish.stats.campaign_report import write_campaign_report
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -18,25 +17,9 @@ from typing import Any
 
 import click
 
+from publish.redaction import redact
+
 log = logging.getLogger("capsule")
-
-_SECRET_PATTERNS = [
-    re.compile(r"(?i)(authorization:\s*bearer\s+)[^\s'\",]+"),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]{8,}"),
-    re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=]{8,}"),
-    re.compile(
-        r"(?i)((?:access_token|refresh_token|client_secret|code_verifier|id_token|token|code|key)"
-        r"[\"']?\s*[=:]\s*[\"']?)[^\s&'\",}]+"
-    ),
-]
-
-
-def redact(text: str) -> str:
-    """Mask tokens, secrets, authorization codes and API keys in a log line."""
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + "***", text)
-    return text
-
 
 class _RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:

@@ -167,7 +167,7 @@ def execute(journal: Journal, method: str, request: Any, *, doing: str, channel:
     The library's own retries are fine for plain calls (youtube-api.md §3); pass retries=0 where
     a 429 must not be retried (thumbnails: uploadRateLimitExceeded lasts 24 h).
     """
-    from publish.client import api_error
+    from publish.youtube.client import api_error
 
     try:
         result = request.execute(num_retries=retries)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from publish.app import App
+from publish.cli.app import App
 
 DEFAULT_PORT = 8765  # publish.sandbox.DEFAULT_PORT; repeated so --help never imports it
 
@@ -76,7 +76,6 @@ def serve(app: App, port: int, host: str, state: Path | None, client_id: str | N
       capsule sandbox serve --state /tmp/yt --limit processing_seconds=5
     """
     from config.atomic import write_text
-    from publish.client import running_sandbox
     from publish.errors import Busy, InvalidInput
     from publish.sandbox import (
         DEFAULT_API_KEY,
@@ -86,11 +85,12 @@ def serve(app: App, port: int, host: str, state: Path | None, client_id: str | N
         Limits,
         SandboxServer,
     )
+    from publish.sandbox.server import running as running_sandbox
 
     folder = _state_dir(app, state)
     running = running_sandbox(folder)
     if running is not None:  # two servers on one state folder would overwrite each other
-        raise Busy(f"a sandbox already serves {folder} at {running.endpoints.base}; stop it "
+        raise Busy(f"a sandbox already serves {folder} at {running.url}; stop it "
                    "first or choose another --state")
     settings = Limits()
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from publish.app import App
+from publish.cli.app import App
 
 channel_option = click.option(
     "--channel", "channel", metavar="NAME",
@@ -15,7 +15,7 @@ channel_option = click.option(
 
 
 def _account(app: App, channel: str | None):
-    from publish.auth import account_for
+    from publish.youtube.auth import account_for
 
     return account_for(app, channel)
 
@@ -49,7 +49,7 @@ def login(app: App, channel: str | None, no_browser: bool, scope_set: str,
       capsule auth login --channel main
       capsule auth login --channel main --no-browser --scopes stats
     """
-    from publish import auth as lib
+    from publish.youtube import auth as lib
 
     account = _account(app, channel)
     scopes = lib.scopes_named(scope_set)
@@ -94,7 +94,7 @@ def _ask_pasted(url: str) -> str:
 
 def _print_login(result, json_mode: bool, short) -> None:
     if json_mode:
-        from publish.output import emit_json
+        from publish.cli.output import emit_json
 
         emit_json(result.as_dict())
         return
@@ -120,11 +120,11 @@ def status(app: App, channel: str | None, json_mode: bool) -> None:
     Example:
       capsule auth status --json
     """
-    from publish.auth import auth_status
+    from publish.youtube.auth import auth_status
 
     report = auth_status(_account(app, channel))
     if json_mode:
-        from publish.output import emit_json
+        from publish.cli.output import emit_json
 
         emit_json(report.as_dict())
     else:
@@ -173,8 +173,8 @@ def logout(app: App, channel: str | None, no_revoke: bool) -> None:
     Example:
       capsule auth logout --channel main
     """
-    from publish.auth import logout as do_logout
     from publish.errors import NothingToDo
+    from publish.youtube.auth import logout as do_logout
 
     account = _account(app, channel)
     if not do_logout(account, revoke=not no_revoke):
@@ -198,8 +198,8 @@ def export_cmd(app: App, channel: str | None, output: Path | None) -> None:
       capsule auth export -o main-token.json
       capsule auth export | ssh server capsule auth import -
     """
-    from publish.auth import export_token, write_token_file
     from publish.errors import InvalidInput
+    from publish.youtube.auth import export_token, write_token_file
 
     account = _account(app, channel)
     text = export_token(account)
@@ -228,8 +228,8 @@ def import_cmd(app: App, channel: str | None, source: Path) -> None:
     Example:
       capsule auth import --channel main main-token.json
     """
-    from publish.auth import import_token
     from publish.errors import InvalidInput
+    from publish.youtube.auth import import_token
 
     account = _account(app, channel)
     name = "stdin" if str(source) == "-" else str(source)

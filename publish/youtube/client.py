@@ -10,24 +10,18 @@ must not pay for them.
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import functools
 import json
 import logging
-import os
 import socket
 import ssl
-import urllib.parse
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import click
 import httplib2
 
 from publish import __version__
+from publish.discovery import ANALYTICS_DOC, DATA_API_DOC, discovery_document
 from publish.errors import (
     AuthRequired,
     CapsuleError,
@@ -35,7 +29,7 @@ from publish.errors import (
     QuotaExhausted,
     TemporaryFailure,
 )
-from publish.output import redact
+from publish.redaction import redact
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
@@ -45,8 +39,6 @@ log = logging.getLogger("capsule.http")
 USER_AGENT = f"capsule/{__version__}"
 DEFAULT_TIMEOUT = 60.0
 
-DATA_API_DOC = "youtube.v3.json"
-ANALYTICS_DOC = "youtubeAnalytics.v2.json"
 
 
 @dataclass(frozen=True)
@@ -105,99 +97,11 @@ class Target:
     embedded: bool = False
 
 
-_SANDBOX_KEY = "capsule.sandbox"
-SANDBOX_PORT = 8765
-
-
-def endpoints_for(app: Any, channel: str | None = None, *,
-                  stack: contextlib.ExitStack | None = None) -> Target:
-    """Where this command's YouTube calls go.
-
-    Without --sandbox: `--endpoint` > `CAPSULE_ENDPOINT` > settings file > the channel's
-    `endpoint` > Google (`configured_endpoint`). With --sandbox: the sandbox running for
-    this data dir (`<data_dir>/sandbox/server.json`), else one started in this process for
-    the duration of the command (stopped when the command's context closes, or with `stack`).
-    """
-    if not app.sandbox:
-        endpoint = configured_endpoint(app.settings, channel or app.channel_name)
-        return Target(Endpoints(normalize_endpoint(endpoint) if endpoint else None))
-    ctx = click.get_current_context(silent=True)
-    root = ctx.find_root() if ctx is not None else None
-    if root is not None and _SANDBOX_KEY in root.meta:
-        return root.meta[_SANDBOX_KEY]
-    state = Path(app.settings.data_path) / "sandbox"
-    target = running_sandbox(state)
-    if target is None:
-        if stack is None and root is None:
-            raise CapsuleError("--sandbox: no sandbox is running for this data dir; start one "
-                               "with `capsule sandbox serve`")
-        target = _start_embedded(state, stack if stack is not None else root)
-    if root is not None:
-        root.meta[_SANDBOX_KEY] = target
-    return target
-
-
 def configured_endpoint(settings: Any, channel: str | None = None) -> str | None:
     """`--endpoint`/`CAPSULE_ENDPOINT`/settings file first, then the channel's own endpoint."""
     if settings.values["endpoint"].origin != "default":
         return settings.endpoint
     return settings.channel(channel).endpoint
-
-
-def running_sandbox(state: Path) -> Target | None:
-    """The sandbox a `capsule sandbox serve` keeps running with this state folder, if any."""
-    try:
-        info = json.loads((state / "server.json").read_text(encoding="utf-8"))
-        url, pid = str(info["url"]), int(info["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if not _process_alive(pid) or not _accepts_connections(url):
-        return None
-    client_id = client_secret = None
-    try:
-        secrets = json.loads((state / "client_secrets.json").read_text(encoding="utf-8"))
-        entry = secrets.get("installed") or {}
-        client_id, client_secret = entry.get("client_id"), entry.get("client_secret")
-    except (OSError, ValueError, AttributeError):
-        pass
-    return Target(Endpoints(normalize_endpoint(url)), client_id, client_secret)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _accepts_connections(url: str) -> bool:
-    parts = urllib.parse.urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname, parts.port or 80), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def _start_embedded(state: Path, owner: Any) -> Target:
-    from publish.sandbox.server import SandboxServer
-
-    try:  # the sandbox's usual port, so the URLs printed stay valid under `sandbox serve`
-        server = SandboxServer(state_dir=state, port=SANDBOX_PORT)
-        server.start()
-    except OSError:
-        server = SandboxServer(state_dir=state, port=0)
-        server.start()
-    if isinstance(owner, contextlib.ExitStack):
-        owner.callback(server.stop)
-    else:
-        owner.call_on_close(server.stop)
-    log.info("started a sandbox for this command at %s (state in %s)", server.url, state)
-    return Target(Endpoints(normalize_endpoint(server.url)), server.client_id,
-                  server.client_secret, embedded=True)
 
 
 class CapsuleHttp(httplib2.Http):
@@ -222,22 +126,6 @@ class CapsuleHttp(httplib2.Http):
         response, content = super().request(uri, method, body, headers, *args, **kwargs)
         log.debug("%s %s -> %s", method, redact(uri), response.status)
         return response, content
-
-
-@functools.cache
-def _discovery_text(name: str) -> str:
-    return resources.files("publish").joinpath("discovery", name).read_text(encoding="utf-8")
-
-
-def discovery_document(name: str, root: str | None = None) -> dict[str, Any]:
-    """A bundled discovery document, its root and base URLs moved to `root` when given."""
-    doc = json.loads(_discovery_text(name))
-    if root is not None:
-        doc["rootUrl"] = root
-        doc["baseUrl"] = root + doc.get("servicePath", "")
-        # mTLS is Google-only; keep the client from choosing it for a sandbox.
-        doc.pop("mtlsRootUrl", None)
-    return doc
 
 
 def youtube_service(auth: Credentials | str, *, endpoint: Endpoints | str | None = None,

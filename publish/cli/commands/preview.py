@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from publish.app import App
-from publish.commands.captions import STYLE_HELP, resolve_style
-from publish.commands.options import subtitle_inputs
+from publish.cli.app import App
+from publish.cli.commands.captions import STYLE_HELP, resolve_style
+from publish.cli.commands.options import subtitle_inputs
 
 
 def _time(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -52,7 +52,7 @@ def preview(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...
     """
     from captions.preview import contact_sheet, preview_frame, save_png
     from captions.reading import read_track
-    from publish.output import emit_json, info, warn
+    from publish.cli.output import emit_json, info, warn
 
     if (at_ms is not None) + (cue is not None) + sheet != 1:
         raise click.UsageError("give exactly one of --at TIME, --cue N or --sheet")

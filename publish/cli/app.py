@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
+
+log = logging.getLogger("capsule.http")
 
 
 @dataclass
@@ -67,8 +70,8 @@ class App:
 
     def youtube(self, purpose: str = "publish"):
         """A Data API service for this command's channel and endpoint (--sandbox honoured)."""
-        from publish.auth import account_credentials, account_for
-        from publish.client import youtube_service
+        from publish.youtube.auth import account_credentials, account_for
+        from publish.youtube.client import youtube_service
 
         account = account_for(self)
         auth = account_credentials(account, purpose)
@@ -80,14 +83,61 @@ class App:
 
     def watch_url(self, video_id: str) -> str:
         """Where an officer sees the video: YouTube, or the sandbox's own watch page."""
-        from publish.auth import account_for
+        from publish.youtube.auth import account_for
 
         base = account_for(self).endpoints.base
         if base is None:
             return f"https://www.youtube.com/watch?v={video_id}"
         return f"{base.rstrip('/')}/watch?v={video_id}"
 
+    def target(self, channel: str | None = None):
+        """Where this command's YouTube calls go (`publish.youtube.client.Target`).
+
+        Without --sandbox: `--endpoint` > `CAPSULE_ENDPOINT` > settings file > the channel's
+        `endpoint` > Google. With --sandbox: the sandbox `capsule sandbox serve` keeps running
+        for this data dir, else one started here for the duration of the command (stopped when
+        the command's context closes). The client factory never knows a sandbox exists.
+        """
+        from publish.youtube.client import (
+            Endpoints,
+            Target,
+            configured_endpoint,
+            normalize_endpoint,
+        )
+
+        if not self.sandbox:
+            endpoint = configured_endpoint(self.settings, channel or self.channel_name)
+            return Target(Endpoints(normalize_endpoint(endpoint) if endpoint else None))
+        root = click.get_current_context().find_root()
+        if _SANDBOX_KEY not in root.meta:
+            root.meta[_SANDBOX_KEY] = _sandbox_target(self.settings.data_path / "sandbox", root)
+        return root.meta[_SANDBOX_KEY]
+
     def progress(self, label: str, *, json_mode: bool = False, unit: str = ""):
-        from publish.output import Progress, progress_allowed
+        from publish.cli.output import Progress, progress_allowed
 
         return Progress(label, progress_allowed(quiet=self.quiet, json_mode=json_mode), unit)
+
+
+_SANDBOX_KEY = "capsule.sandbox"
+SANDBOX_PORT = 8765
+
+
+def _sandbox_target(state: Path, root: click.Context):
+    """The running sandbox for `state`, else one started until the command ends."""
+    # Imported here: only --sandbox pays for the emulator and the client.
+    from publish.sandbox.server import SandboxServer, running
+    from publish.youtube.client import Endpoints, Target
+
+    found = running(state)
+    if found is not None:
+        return Target(Endpoints(found.url), found.client_id, found.client_secret)
+    try:  # the sandbox's usual port, so the URLs printed stay valid under `sandbox serve`
+        server = SandboxServer(state_dir=state, port=SANDBOX_PORT)
+        server.start()
+    except OSError:
+        server = SandboxServer(state_dir=state, port=0)
+        server.start()
+    root.call_on_close(server.stop)
+    log.info("started a sandbox for this command at %s (state in %s)", server.url, state)
+    return Target(Endpoints(server.url), server.client_id, server.client_secret, embedded=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from publish.app import App
+from publish.cli.app import App
 
 
 @click.command()
@@ -101,7 +101,7 @@ class PublishRun:
         self._started: dict[str, float] = {}
 
     def say(self, message: str) -> None:
-        from publish.output import info
+        from publish.cli.output import info
 
         info(message, quiet=self.quiet)
 
@@ -118,8 +118,8 @@ class PublishRun:
                 force_duplicate: bool = False) -> None:
         from config.manifest import load_manifest
         from publish import pipeline
-        from publish.channel_check import settings_from
-        from publish.output import warn
+        from publish.cli.output import warn
+        from publish.youtube.channel_check import settings_from
 
         app = self.app
         settings = app.settings
@@ -168,8 +168,8 @@ class PublishRun:
         self.finish(plan)
 
     def print_plan(self, plan: Any, journal: Any) -> None:
-        from publish import quota
-        from publish.output import emit_json
+        from publish.cli.output import emit_json
+        from publish.youtube import quota
 
         remaining = {r.pool: r.remaining for r in quota.report(journal, self.app.quota_limits)}
         if self.json_mode:
@@ -194,7 +194,7 @@ class PublishRun:
         self.say(f"statistics collected for {result.collected} video(s)")
 
     def finish(self, plan: Any, *, nothing: bool = False) -> None:
-        from publish.output import emit_json
+        from publish.cli.output import emit_json
 
         pub = plan.publication
         video_id = pub.video_id if pub is not None else None
@@ -215,13 +215,14 @@ def _show_status(app: App, manifest: Path | None, journal_file: Path | None,
                  json_mode: bool) -> None:
     from config.manifest import load_manifest
     from publish import pipeline
-    from publish.output import emit_json
+    from publish.cli.output import emit_json
+    from publish.publication import publications
 
     with app.journal(journal_file) as journal:
         if manifest is None:
             rows = [{"manifest": p.manifest, "version": p.version, "video_id": p.video_id,
                      "state": p.state, "url": app.watch_url(p.video_id) if p.video_id else None,
-                     "updated_at": p.updated_at} for p in pipeline.publications(journal)]
+                     "updated_at": p.updated_at} for p in publications(journal)]
             if json_mode:
                 emit_json(rows)
                 return

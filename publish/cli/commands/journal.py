@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from publish.app import App
+from publish.cli.app import App
 
 
 @click.group()
@@ -73,10 +73,10 @@ def rebuild(app: App, manifests: tuple[Path, ...], channel_name: str | None,
     """
     from config.manifest import load_manifest
     from publish import pipeline
-    from publish.channel_check import settings_from
+    from publish.cli.output import emit_json, info
     from publish.journal_rebuild import fresh_journal
     from publish.journal_rebuild import rebuild as run_rebuild
-    from publish.output import emit_json, info
+    from publish.youtube.channel_check import settings_from
 
     if channel_name:
         app.channel_name = channel_name

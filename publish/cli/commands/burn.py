@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 
-from publish.app import App
-from publish.commands.captions import STYLE_HELP, resolve_style
-from publish.commands.options import subtitle_inputs
-from publish.output import Progress
+from publish.cli.app import App
+from publish.cli.commands.captions import STYLE_HELP, resolve_style
+from publish.cli.commands.options import subtitle_inputs
+from publish.cli.output import Progress
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
            "slower", "veryslow")
@@ -63,7 +63,7 @@ def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
     from captions.burn import burn as burn_video
     from captions.burn import check_output, load_checked_tracks
     from captions.video import probe
-    from publish.output import emit_json, info
+    from publish.cli.output import emit_json, info
 
     if len(langs) > len(subs):
         raise click.UsageError(f"{len(langs)} --lang for {len(subs)} --subs: give one per file")
@@ -93,7 +93,7 @@ def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
     if json_mode:
         emit_json(data)
         return
-    from publish.output import human_bytes
+    from publish.cli.output import human_bytes
 
     clipped = f", {result.cues_clipped} clipped at the end" if result.cues_clipped else ""
     cues = "1 cue" if result.cues_burned == 1 else f"{result.cues_burned} cues"
@@ -122,6 +122,6 @@ def _term_as_interrupt() -> Iterator[None]:
 
 
 def _bar_enabled(app: App, json_mode: bool) -> bool:
-    from publish.output import progress_allowed
+    from publish.cli.output import progress_allowed
 
     return progress_allowed(quiet=app.quiet, json_mode=json_mode)

@@ -36,9 +36,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from publish import quota
 from publish.errors import NothingToDo
 from publish.journal import Journal
+from publish.youtube import quota
 
 log = logging.getLogger("capsule.channel")
 

@@ -1,7 +1,7 @@
 """The `capsule` command: global options, the command tree and the one error boundary.
 
 Commands are thin: they parse options, call one library function and let `CapsuleGroup.invoke`
-turn exceptions into a one-line message and an exit code (publish/exitcodes.py).
+turn exceptions into a one-line message and an exit code (publish/cli/exitcodes.py).
 Heavy libraries (numpy, Pillow, googleapiclient, matplotlib) are imported inside the
 commands that need them, so `capsule --help` starts fast.
 """
@@ -14,8 +14,8 @@ from typing import Any
 import click
 
 from publish import __version__
-from publish.app import App
-from publish.commands import (
+from publish.cli.app import App
+from publish.cli.commands import (
     auth,
     burn,
     captions,
@@ -26,8 +26,8 @@ from publish.commands import (
     stats,
     upload,
 )
-from publish.commands import publish as publishing
-from publish.exitcodes import ExitCode
+from publish.cli.commands import publish as publishing
+from publish.cli.exitcodes import ExitCode
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -58,7 +58,7 @@ class CapsuleGroup(click.Group):
         except Exception as exc:
             if _wants_traceback(ctx):
                 raise
-            from publish.errors import describe, exit_code_for
+            from publish.cli.errors import describe, exit_code_for
 
             code = exit_code_for(exc)
             label = "error"
@@ -108,7 +108,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool, traceback: bool,
     Example:
       capsule --sandbox publish examples/capsule.toml
     """
-    from publish.output import setup_logging
+    from publish.cli.output import setup_logging
 
     setup_logging(verbose, quiet)
     ctx.obj = App(verbosity=verbose, quiet=quiet, traceback=traceback, config_path=config_path,

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from publish.app import App
+from publish.cli.app import App
 
 
 def _pairs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]):
@@ -104,11 +104,11 @@ def upload(app: App, video: Path, metadata_file: Path | None, json_mode: bool,
       capsule upload capsule.mp4 --metadata meta.toml --caption fr=fr.srt --caption ar=ar.srt \\
         --thumbnail-at 00:03 --playlist "Campagne 2026" --create-playlist --wait
     """
-    from publish.channel_check import DuplicateOnChannel, settings_from
-    from publish.metadata import load_metadata
-    from publish.output import emit_json, info, warn
+    from publish.cli.output import emit_json, info, warn
     from publish.stats.store import track
-    from publish.upload import RetryPolicy, UploadContext, UploadJob, run_upload
+    from publish.youtube.channel_check import DuplicateOnChannel, settings_from
+    from publish.youtube.metadata import load_metadata
+    from publish.youtube.upload import RetryPolicy, UploadContext, UploadJob, run_upload
 
     metadata = load_metadata(metadata_file, _overrides(flags))
     settings = app.settings
@@ -193,8 +193,8 @@ def quota(app: App, journal_file: Path | None, json_mode: bool) -> None:
     Example:
       capsule quota --json
     """
-    from publish import quota as ledger
-    from publish.output import emit_json
+    from publish.cli.output import emit_json
+    from publish.youtube import quota as ledger
 
     with app.journal(journal_file) as journal:
         day = ledger.pacific_day()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from publish.exitcodes import ExitCode
+from publish.cli.exitcodes import ExitCode
 
 _LANG_HELP = "Language of the subtitles (fr, ar, zgh, en); default: from the file name or text."
 _ENCODING_HELP = "Text encoding when the file is not UTF-8 (e.g. cp1256 for old Arabic files)."
@@ -80,7 +80,7 @@ def check(ctx: click.Context, files: tuple[Path, ...], video: Path | None, langu
     errors = sum(f.is_error for r in reports for f in r.findings)
     warnings = sum(not f.is_error for r in reports for f in r.findings)
     if json_mode:
-        from publish.output import emit_json
+        from publish.cli.output import emit_json
 
         emit_json({"files": [r.as_dict() for r in reports], "errors": errors,
                    "warnings": warnings})
