@@ -29,8 +29,11 @@ from typing import Any
 from publish import publication
 from publish.errors import CapsuleError, InvalidInput
 from publish.journal import Journal, now_iso
+from publish.stats.store import track
 from publish.youtube import quota
 from publish.youtube.channel_check import ChannelUploads, RemoteVideo, SourceFacts, Window, match
+from publish.youtube.playlist import find_playlist
+from publish.youtube.resumable import fingerprint
 
 
 class JournalDamaged(InvalidInput):
@@ -170,7 +173,6 @@ def record_from_channel(journal: Journal, service: Any, checked: Any, env: Any,
                         upload_id: int, video: RemoteVideo) -> list[str]:
     """The steps the channel shows done for a capsule's video, recorded as done: metadata when
     the channel holds the manifest's, caption tracks, playlist membership; the video tracked."""
-    from publish.stats.store import track
 
     steps = []
     if _same_metadata(checked.metadata.to_resource(), video.resource):
@@ -190,7 +192,6 @@ def _record_upload(journal: Journal, channel: str, source: Path, metadata: Any,
                    video: RemoteVideo) -> int:
     """An upload row in state `done` for the video; the source's fingerprint when the file is
     here (a re-run then finds it by content), else a marker that never matches a file."""
-    from publish.youtube.resumable import fingerprint
 
     if source.exists():
         fp = fingerprint(source)
@@ -265,7 +266,6 @@ def _captions(service: Any, journal: Journal, checked: Any, env: Any, upload_id:
 
 def _playlist(service: Any, journal: Journal, capsule: Any, channel: str, upload_id: int,
               video: RemoteVideo) -> list[str]:
-    from publish.youtube.playlist import find_playlist
 
     wanted = capsule.playlist.id or capsule.playlist.title or ""
     playlist = find_playlist(service, journal, wanted, channel=channel, upload_id=upload_id)

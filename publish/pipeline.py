@@ -17,9 +17,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from captions.burn import burn
+from captions.checking import check_track
+from captions.errors import CaptionsError
+from captions.normalize import write_srt
+from captions.reading import read_track
+from captions.style import Style
+from captions.video import probe, verify_decodes
+from config.atomic import write_text
 from config.manifest import Capsule
 from publish.errors import InvalidInput
 from publish.journal import Journal, now_iso
+from publish.journal_rebuild import record_from_channel
 from publish.publication import (
     METADATA_PARTS,
     Publication,
@@ -34,8 +43,14 @@ from publish.publication import caption_srt as _caption_srt
 from publish.publication import digest as _digest
 from publish.publication import sha256_file as _sha256
 from publish.publication import upload_source as _upload_source
+from publish.stats.store import track
 from publish.youtube import quota
+from publish.youtube.caption_tracks import put_track
+from publish.youtube.channel_check import DuplicateOnChannel, RemoteVideo
 from publish.youtube.metadata import VideoMetadata
+from publish.youtube.playlist import add_to_playlist
+from publish.youtube.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
+from publish.youtube.upload import RetryPolicy, UploadContext, UploadJob, run_upload
 
 log = logging.getLogger(__name__)
 
@@ -149,11 +164,6 @@ def preflight(capsule: Capsule, *, default_style: str = "outline",
     passed, the same time in the manifest is history, not an error (tags can still be updated).
     Raises PreflightFailed listing every problem, each one line naming its file and line.
     """
-    from captions.checking import check_track
-    from captions.errors import CaptionsError
-    from captions.reading import read_track
-    from captions.style import Style
-    from captions.video import probe, verify_decodes
 
     problems: list[str] = []
     warnings: list[str] = []
@@ -221,7 +231,6 @@ def _finding_line(finding: Any, *, severity: bool = True) -> str:
 
 
 def _thumbnail_problems(capsule: Capsule, info: Any) -> list[str]:
-    from publish.youtube.thumbnail import check_thumbnail
 
     spec = capsule.thumbnail
     if spec.file is not None:
@@ -469,8 +478,6 @@ class _Run:
 
 def _upload(run: _Run, step: Step) -> dict[str, Any]:
     """The journaled, resumable upload (youtube/upload.py), then the publication row knows it."""
-    from publish.youtube.channel_check import DuplicateOnChannel
-    from publish.youtube.upload import RetryPolicy, UploadContext, UploadJob, run_upload
 
     env, pub, checked = run.env, run.pub, run.checked
     capsule, journal = checked.capsule, env.journal
@@ -510,8 +517,6 @@ def _adopt_found(run: _Run, found: Any) -> None:
     """The channel already had this capsule's video (another machine, a lost journal): the
     publication now holds it, with the steps the channel shows done, so a re-run only does
     what is missing (publish/journal_rebuild.py)."""
-    from publish.journal_rebuild import record_from_channel
-    from publish.youtube.channel_check import RemoteVideo
 
     env, pub, checked = run.env, run.pub, run.checked
     if found.upload_id is None:
@@ -527,7 +532,6 @@ def _adopt_found(run: _Run, found: Any) -> None:
 
 
 def _playlist(run: _Run, step: Step) -> dict[str, Any]:
-    from publish.youtube.playlist import add_to_playlist
 
     spec, pub = run.checked.capsule.playlist, run.pub
     wanted = spec.id or spec.title or ""
@@ -540,7 +544,6 @@ def _playlist(run: _Run, step: Step) -> dict[str, Any]:
 
 
 def _track(run: _Run, step: Step) -> dict[str, Any]:
-    from publish.stats.store import track
 
     capsule = run.checked.capsule
     # The campaign: the manifest's, else the title of the playlist the capsule goes into.
@@ -570,7 +573,6 @@ def _done(env: Env, step: Step) -> None:
 
 
 def _burn(run: _Run, step: Step) -> dict[str, Any]:
-    from captions.burn import burn
 
     checked, env, picture_fp = run.checked, run.env, run.plan.picture_fp
     run.burned_now = True
@@ -584,7 +586,6 @@ def _burn(run: _Run, step: Step) -> dict[str, Any]:
         leftover.unlink(missing_ok=True)  # temp files of burns killed before they finished
     stat = output.stat()
     side = output.with_name(output.name + SIDE_CAR)
-    from config.atomic import write_text
 
     write_text(side, json.dumps({"fingerprint": picture_fp, "size": stat.st_size,
                                  "mtime_ns": stat.st_mtime_ns}, indent=1) + "\n")
@@ -626,8 +627,6 @@ def _update_metadata(run: _Run, step: Step) -> dict[str, Any]:
 
 
 def _caption(run: _Run, step: Step) -> dict[str, Any]:
-    from captions.normalize import write_srt
-    from publish.youtube.caption_tracks import put_track
 
     checked, env, pub = run.checked, run.env, run.pub
     lang = step.name.partition(":")[2]
@@ -652,7 +651,6 @@ def _work_dir(env: Env, pub: Publication) -> Path:
 
 
 def _thumbnail(run: _Run, step: Step) -> dict[str, Any]:
-    from publish.youtube.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
 
     checked, env, pub = run.checked, run.env, run.pub
 

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from captions.normalize import normalize_track
 from config.manifest import Capsule
 from publish.journal import Journal
+from publish.youtube.caption_tracks import track_name
 
 if TYPE_CHECKING:
     from publish.pipeline import Checked, Env
@@ -129,13 +131,11 @@ def upload_source(capsule: Capsule) -> Path:
 
 
 def caption_name(capsule: Capsule, lang: str) -> str:
-    from publish.youtube.caption_tracks import track_name
 
     return capsule.caption_names.get(lang) or track_name(lang)
 
 
 def caption_srt(checked: Checked, lang: str) -> str:
-    from captions.normalize import normalize_track
 
     fps = float(checked.info.fps) if checked.info is not None else 25.0
     return normalize_track(checked.tracks[lang], fps=fps)

@@ -29,6 +29,9 @@ from publish.cli.commands import (
 from publish.cli.commands import publish as publishing
 from publish.cli.exitcodes import ExitCode
 
+# Libraries are imported inside the commands: `capsule --help` loads this module and must not
+# pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
+
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 

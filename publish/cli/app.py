@@ -9,6 +9,9 @@ from typing import Any
 
 import click
 
+# Libraries are imported inside the commands: `capsule --help` loads this module and must not
+# pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
+
 log = logging.getLogger("capsule.http")
 
 

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 from publish.sandbox import errors
-from publish.sandbox.api import Call
+from publish.sandbox.calls import Call
 from publish.sandbox.errors import ApiError, OAuthError
 from publish.sandbox.faults import Fault
 from publish.sandbox.fields import apply_mask, parse_mask
+from publish.sandbox.watch import watch_page
 
 if TYPE_CHECKING:
     from publish.sandbox.server import SandboxServer
@@ -246,7 +247,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._reply_json(200, {})
 
     def _watch(self, query: dict[str, list[str]]) -> None:
-        from publish.sandbox.watch import watch_page
 
         with self.sandbox.store.lock:
             status, page = watch_page(self.sandbox.api, query.get("v", [""])[-1])

@@ -33,7 +33,8 @@ from typing import Any
 
 from config.atomic import write_text
 from publish.discovery import ANALYTICS_DOC, DATA_API_DOC, discovery_document
-from publish.sandbox.api import Call, YouTubeApi
+from publish.sandbox.api import YouTubeApi
+from publish.sandbox.calls import Call
 from publish.sandbox.clock import SandboxClock
 from publish.sandbox.discovery import Discovery
 from publish.sandbox.errors import ApiError

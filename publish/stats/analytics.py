@@ -37,6 +37,8 @@ from publish.stats.store import (
     SourceViews,
     TrackedVideo,
 )
+from publish.youtube.client import api_error
+from publish.youtube.quota import PACIFIC
 
 ANALYTICS_METHOD = "youtubeAnalytics.reports.query"
 ANALYTICS_BATCH = 200
@@ -68,7 +70,6 @@ class AudienceRows:
 
 
 def pacific_today(moment: datetime) -> date:
-    from publish.youtube.quota import PACIFIC
 
     return moment.astimezone(PACIFIC).date()
 
@@ -169,7 +170,6 @@ class Fetcher:
     def query(self, start: date, end: date, ids: Sequence[str], dimensions: list[str],
               metrics: Sequence[str], **extra: Any) -> list[dict[str, Any]]:
         """One reports.query over `ids` (the video dimension added when there are several)."""
-        from publish.youtube.client import api_error
 
         dims = (["video"] if len(ids) > 1 else []) + dimensions
         try:

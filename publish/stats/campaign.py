@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from publish.journal import Journal
+from publish.youtube.client import api_error
 
 
 @dataclass
@@ -188,7 +189,6 @@ def playlist_videos(youtube: Any, playlist_id: str, *,
                     on_call: Callable[[str, str], None] = lambda method, status: None,
                     retries: int = 3) -> tuple[str | None, list[str]]:
     """(playlist title, video ids in playlist order): playlists.list + playlistItems.list pages."""
-    from publish.youtube.client import api_error
 
     def run(method: str, request: Any) -> dict[str, Any]:
         try:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from captions.fonts import FONT_DIR
 from config.atomic import write_bytes, write_text
 from publish.errors import CapsuleError
 from publish.journal import Journal
@@ -71,7 +72,6 @@ def font_faces(text: str) -> str:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    from captions.fonts import FONT_DIR
 
     chars = set(text) | set("0123456789 .,:;%+-—–()")
     rules = []

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from captions.label import render_label
 from publish.stats.vocabulary import Words
 
 SS = 4  # label images are drawn at 4 px per point: sharp in a 150-dpi PNG and in print
@@ -39,7 +40,6 @@ def label_image(text: str, points: float, color=TEXT, bold: bool = False):
     """(RGBA array, width in, height in) of `text` at `points` (shaped by captions)."""
     import numpy as np
 
-    from captions.label import render_label
 
     image = render_label(text, points * SS, color, bold=bold)
     return np.asarray(image), image.width / SS / 72, image.height / SS / 72

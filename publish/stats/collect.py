@@ -38,6 +38,7 @@ from publish.stats.store import (
     tracked_videos,
     utc_stamp,
 )
+from publish.youtube.client import api_error, error_reason
 from publish.youtube.quota import charge, cost
 
 log = logging.getLogger("capsule.stats")
@@ -181,7 +182,6 @@ def batch_unavailable(exc: BaseException) -> bool:
     """True when batchGetStats itself is missing or refused: 400, 404, or 403 not about quota."""
     from googleapiclient.errors import HttpError
 
-    from publish.youtube.client import error_reason
 
     if not isinstance(exc, HttpError):
         return False
@@ -197,7 +197,6 @@ def fetch_stats(youtube: Any, video_ids: Sequence[str], *,
 
     `on_call(method, status)` is called once per HTTP call, success or not, so each is charged.
     """
-    from publish.youtube.client import api_error
 
     method = "videos.batchGetStats"
     items: list[dict[str, Any]] = []

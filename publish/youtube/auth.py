@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from config.atomic import atomic_write
 from publish.errors import AuthRequired, CapsuleError, InvalidInput, TemporaryFailure
 from publish.youtube.client import (
+    USER_AGENT,
     CapsuleHttp,
     Endpoints,
     api_error,
@@ -480,7 +481,6 @@ def _flow(account: Account, scopes: tuple[str, ...], redirect_uri: str | None = 
 
 
 def _fetch_kwargs(account: Account) -> dict[str, Any]:
-    from publish.youtube.client import USER_AGENT
 
     return {"include_client_id": True, "timeout": account.timeout,
             "headers": {"Accept": "application/json", "User-Agent": USER_AGENT,

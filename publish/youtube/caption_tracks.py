@@ -13,6 +13,8 @@ from typing import Any
 from publish.errors import CapsuleError, InvalidInput
 from publish.journal import Journal
 from publish.youtube import quota
+from publish.youtube.client import error_reason
+from publish.youtube.metadata import LANGUAGES
 
 CAPTION_MAX_BYTES = 100 * 1024 * 1024
 NAME_MAX = 150
@@ -30,7 +32,6 @@ def track_name(language: str) -> str:
 
 def check_caption_file(language: str, path: Path) -> None:
     """Local checks before anything is spent: readable, non-empty, ≤ 100 MB, a language code."""
-    from publish.youtube.metadata import LANGUAGES
 
     if not path.is_file():
         raise InvalidInput(f"--caption {language}={path}: no such file")
@@ -55,7 +56,6 @@ def put_track(service: Any, journal: Journal, *, video_id: str, language: str, s
     """
     from googleapiclient.http import MediaFileUpload
 
-    from publish.youtube.client import error_reason
 
     name = name or track_name(language)
     if len(name) > NAME_MAX:

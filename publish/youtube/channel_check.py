@@ -36,6 +36,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from captions.errors import CaptionsError
+from captions.video import probe
 from publish.errors import NothingToDo
 from publish.journal import Journal
 from publish.youtube import quota
@@ -102,8 +104,6 @@ class SourceFacts:
 
     @classmethod
     def of(cls, path: Path, title: str) -> SourceFacts:
-        from captions.errors import CaptionsError
-        from captions.video import probe
 
         try:
             info = probe(path)

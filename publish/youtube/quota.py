@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from publish.errors import QuotaExhausted
 from publish.journal import Journal, now_iso
+from publish.youtube.client import api_error
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
@@ -167,7 +168,6 @@ def execute(journal: Journal, method: str, request: Any, *, doing: str, channel:
     The library's own retries are fine for plain calls (youtube-api.md §3); pass retries=0 where
     a 429 must not be retried (thumbnails: uploadRateLimitExceeded lasts 24 h).
     """
-    from publish.youtube.client import api_error
 
     try:
         result = request.execute(num_retries=retries)

@@ -36,6 +36,7 @@ from config.settings import CHUNK_GRANULE
 from publish.errors import CapsuleError, InvalidInput, TemporaryFailure
 from publish.journal import Journal, UploadRow
 from publish.youtube import quota
+from publish.youtube.client import api_error, error_reason
 from publish.youtube.metadata import VideoMetadata
 
 log = logging.getLogger("capsule.upload")
@@ -120,7 +121,6 @@ def is_retryable(exc: BaseException) -> bool:
     from google.auth.exceptions import RefreshError, TransportError
     from googleapiclient.errors import HttpError
 
-    from publish.youtube.client import error_reason
 
     if isinstance(exc, HttpError):
         status, reason = status_of(exc) or 0, error_reason(exc)
@@ -152,7 +152,6 @@ def _retry_after(exc: BaseException) -> float | None:
 
 
 def _describe(exc: BaseException) -> str:
-    from publish.youtube.client import error_reason
 
     status = status_of(exc)
     if status:
@@ -461,7 +460,6 @@ def chunk_bytes_media(path: Path, mimetype: str, chunk_size: int):
 
 
 def _translate(exc: BaseException, doing: str, channel: str) -> BaseException:
-    from publish.youtube.client import api_error
 
     return api_error(exc, doing=doing, channel=channel or None)
 

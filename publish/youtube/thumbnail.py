@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from captions.video import extract_frame
+from config.atomic import atomic_write
 from publish.errors import InvalidInput
 from publish.journal import Journal
 from publish.youtube import quota
@@ -112,8 +114,6 @@ def frame_thumbnail(video: Path, t_ms: int, out: Path, title: str | None = None,
                     language: str = "fr") -> Path:
     """Save the frame at `t_ms`, scaled to 1280x720, as a JPEG; the title is drawn on top by
     the captions renderer (same fonts, shaping and bidi as the burned subtitles)."""
-    from captions.video import extract_frame
-    from config.atomic import atomic_write
 
     image = extract_frame(video, t_ms).convert("RGB").resize((1280, 720))
     if title:

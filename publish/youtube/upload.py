@@ -16,10 +16,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from captions.normalize import normalize_track, write_srt
+from captions.reading import read_track
+from captions.video import probe
 from publish.errors import CapsuleError, InvalidInput
-from publish.journal import Journal, UploadRow
+from publish.journal import Journal, UploadRow, source_lock
 from publish.youtube import quota
+from publish.youtube.caption_tracks import check_caption_file, put_track
+from publish.youtube.channel_check import (
+    PAGE,
+    DuplicateOnChannel,
+    SourceFacts,
+    Window,
+    check_calls,
+    find_duplicate,
+    match,
+    reconcile,
+)
 from publish.youtube.metadata import VideoMetadata
+from publish.youtube.playlist import add_to_playlist
 from publish.youtube.resumable import (
     Fingerprint,
     ProgressFn,
@@ -29,6 +44,7 @@ from publish.youtube.resumable import (
     fingerprint,
     valid_chunk_size,
 )
+from publish.youtube.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
 
 log = logging.getLogger("capsule.upload")
 
@@ -103,8 +119,6 @@ VIDEO_MAX_BYTES = 256 * 1024 ** 3
 
 def check_inputs(job: UploadJob) -> list[str]:
     """Every local check that costs nothing; raises InvalidInput, returns warnings."""
-    from publish.youtube.caption_tracks import check_caption_file
-    from publish.youtube.thumbnail import check_thumbnail
 
     job.metadata.check()
     video = job.video
@@ -138,7 +152,6 @@ def plan_calls(job: UploadJob, *, upload_needed: bool, done_steps: set[str],
                check: Any = None) -> list[str]:
     """The API calls this run will make (for the quota estimate stated before it runs);
     `check` is the channel check's window when the channel is looked at first."""
-    from publish.youtube.channel_check import check_calls
 
     calls = ["videos.insert"] if upload_needed else []
     if upload_needed and check is not None:
@@ -161,7 +174,6 @@ def plan_calls(job: UploadJob, *, upload_needed: bool, done_steps: set[str],
 def run_upload(job: UploadJob, ctx: UploadContext) -> UploadOutcome:
     """The whole `capsule upload`: checks, journaled upload (or resume, or the existing video),
     caption tracks, thumbnail, playlist, and optionally the wait for processing."""
-    from publish.journal import source_lock
 
     warnings = check_inputs(job)
     valid_chunk_size(ctx.chunk_size)
@@ -243,7 +255,6 @@ def check_long_upload(service: Any, journal: Journal, video: Path, *, channel: s
                       upload_id: int | None = None) -> None:
     """A video over 15 minutes needs a channel whose longUploadsStatus is "allowed" (a
     verified channel); otherwise YouTube rejects it after the whole upload."""
-    from captions.video import probe
 
     seconds = probe(video).duration_ms / 1000
     if seconds <= LONG_UPLOAD_SECONDS:
@@ -318,7 +329,6 @@ def _look_first(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
                 check: Any) -> Any:
     """Before the first byte: stop (DuplicateOnChannel) if the channel already has the source,
     after recording that video in the journal so later runs resume from it."""
-    from publish.youtube.channel_check import DuplicateOnChannel, SourceFacts, find_duplicate
 
     facts = SourceFacts.of(job.video, job.metadata.title)
     found = find_duplicate(ledger, facts, check.window)
@@ -341,7 +351,6 @@ def _look_again(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
     twin another run finished meanwhile stops this one before YouTube creates a second video
     (the session is left to expire). A failing look is only logged: the check after the
     upload still guards."""
-    from publish.youtube.channel_check import PAGE, DuplicateOnChannel, Window, match
 
     try:
         found = next((m for m in (match(facts, v) for v in ledger.recent(
@@ -366,7 +375,6 @@ def _keep_one(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow, c
               resource: dict[str, Any], facts: Any) -> None:
     """After the upload: if another run uploaded the same source meanwhile and its video came
     first, delete ours (videos.delete) and adopt theirs, so the channel keeps one."""
-    from publish.youtube.channel_check import DuplicateOnChannel, reconcile
 
     first = reconcile(ledger, facts, resource, check)
     if first is None:
@@ -418,7 +426,6 @@ class PreparedFiles:
 
 
 def prepare_files(job: UploadJob, work: Path) -> PreparedFiles:
-    from publish.youtube.thumbnail import check_thumbnail, frame_thumbnail
 
     prepared = PreparedFiles()
     for language, path in job.captions:
@@ -435,9 +442,6 @@ def prepare_files(job: UploadJob, work: Path) -> PreparedFiles:
 def _run_steps(job: UploadJob, ctx: UploadContext, service: Any, outcome: UploadOutcome,
                prepared: PreparedFiles) -> None:
     """Caption tracks, thumbnail, playlist: each journaled, skipped when already done."""
-    from publish.youtube.caption_tracks import put_track
-    from publish.youtube.playlist import add_to_playlist
-    from publish.youtube.thumbnail import set_thumbnail
 
     journal, video_id, uid = ctx.journal, outcome.video_id, outcome.upload_id
     for language, srt in prepared.captions:
@@ -477,8 +481,6 @@ def _run_steps(job: UploadJob, ctx: UploadContext, service: Any, outcome: Upload
 
 def normalize_caption(path: Path, language: str, work: Path) -> Path:
     """The caption file as clean UTF-8 SRT (captions' normalizer), written under `work`."""
-    from captions.normalize import normalize_track, write_srt
-    from captions.reading import read_track
 
     work.mkdir(parents=True, exist_ok=True)
     out = work / f"caption.{language}.srt"

@@ -12,6 +12,7 @@ import httplib2
 import pytest
 
 from publish import __version__
+from publish.cli.errors import exit_code_for
 from publish.cli.exitcodes import ExitCode
 from publish.errors import AuthRequired, InvalidInput, QuotaExhausted, TemporaryFailure
 from publish.youtube.client import (
@@ -150,7 +151,7 @@ def test_timeout_is_a_temporary_failure():
             CapsuleHttp(0.3).request(url)
         error = api_error(caught.value, doing="listing videos")
         assert isinstance(error, TemporaryFailure)
-        assert error.exit_code == ExitCode.TEMPORARY
+        assert exit_code_for(error) == ExitCode.TEMPORARY
         assert str(error).startswith("listing videos: network error (")
     finally:
         listener.close()
@@ -182,7 +183,7 @@ def test_api_errors_become_typed(status, reason, kind, code):
     error = api_error(_http_error(status, reason, "The request failed."),
                       doing="uploading a.mp4", channel="main")
     assert type(error) is kind
-    assert error.exit_code == code
+    assert exit_code_for(error) == code
     assert str(error).startswith(f"uploading a.mp4: {reason} ({status}): The request failed.")
     assert "\n" not in str(error)
 

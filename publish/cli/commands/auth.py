@@ -9,6 +9,9 @@ import click
 
 from publish.cli.app import App
 
+# Libraries are imported inside the commands: `capsule --help` loads this module and must not
+# pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
+
 channel_option = click.option(
     "--channel", "channel", metavar="NAME",
     help="Channel from the settings' [channels.NAME] (default: the global --channel).")

@@ -16,6 +16,9 @@ from publish.cli.commands.captions import STYLE_HELP, resolve_style
 from publish.cli.commands.options import subtitle_inputs
 from publish.cli.output import Progress
 
+# Libraries are imported inside the commands: `capsule --help` loads this module and must not
+# pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
+
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
            "slower", "veryslow")
 

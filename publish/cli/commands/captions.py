@@ -9,6 +9,9 @@ import click
 
 from publish.cli.exitcodes import ExitCode
 
+# Libraries are imported inside the commands: `capsule --help` loads this module and must not
+# pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
+
 _LANG_HELP = "Language of the subtitles (fr, ar, zgh, en); default: from the file name or text."
 _ENCODING_HELP = "Text encoding when the file is not UTF-8 (e.g. cp1256 for old Arabic files)."
 STYLE_HELP = "outline or box, then key=value overrides (default: setting subtitle_style)."

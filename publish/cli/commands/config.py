@@ -8,6 +8,9 @@ import click
 
 from publish.cli.app import App
 
+# Libraries are imported inside the commands: `capsule --help` loads this module and must not
+# pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
+
 
 def _mask(value: object) -> str:
     if value in (None, ""):

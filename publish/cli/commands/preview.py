@@ -10,6 +10,9 @@ from publish.cli.app import App
 from publish.cli.commands.captions import STYLE_HELP, resolve_style
 from publish.cli.commands.options import subtitle_inputs
 
+# Libraries are imported inside the commands: `capsule --help` loads this module and must not
+# pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
+
 
 def _time(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
     if value is None:

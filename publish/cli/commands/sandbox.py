@@ -13,6 +13,9 @@ import click
 
 from publish.cli.app import App
 
+# Libraries are imported inside the commands: `capsule --help` loads this module and must not
+# pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
+
 DEFAULT_PORT = 8765  # publish.sandbox.DEFAULT_PORT; repeated so --help never imports it
 
 
