@@ -1,38 +1,43 @@
 """Burn rendered cues into a video at ffmpeg speed, audio untouched, output ready for YouTube.
 
-Each cue is rendered once (by captions.render, the renderer the preview uses). ffmpeg then
-composites the images with its overlay filter, only on the frames where a cue shows,
-chosen by frame number:
+Each cue is rendered once (by captions.render, the renderer the preview uses) and stored as a
+PNG in a work folder beside the output. ffmpeg then composites them with its overlay filter,
+by timestamp: a cue [start, end) is on exactly the frames whose presentation time t has
+start <= t < end — at a constant frame rate this is ceil(start*fps) <= n < ceil(end*fps),
+and a phone's variable-rate video is timed by each frame's own timestamp.
 
-    a cue [start, end) is on exactly the frames n with start <= n/fps < end,
-    i.e. ceil(start*fps) <= n < ceil(end*fps), computed with Fractions (no float drift).
+All the cues of one half of the frame share a "lane": one overlay filter fed by one ffconcat
+list of same-size pictures (see `Lane`), so neither the filter graph nor memory grows with the
+number of cues: a two-hour film with thousands of cues burns like a 30-second clip. Audio
+streams (all of them, with their language and title) are copied packet for packet when MP4
+can carry them.
 
-All the cues of one half of the frame share a "lane": one overlay filter fed by one
-ffconcat list of same-size PNGs, one per stretch of frames showing the same cues (see
-`Lane`), so memory does not grow with the number of cues or languages. Outside
-its cues' frames an overlay passes the frame through untouched: the cost is one decode and
-one encode, as with `ffmpeg -vf subtitles` (libass). Audio is copied packet for packet when
-MP4 can carry it.
-
-Safety: ffmpeg writes `.NAME.part-XXXX.mp4` beside the target; it is renamed over the
+Safety: ffmpeg writes `.NAME.part-PID-XXXX.mp4` beside the target; it is renamed over the
 target only after ffmpeg succeeded with an empty error log, and removed on any failure,
-Ctrl-C included (the ffmpeg child is killed first).
+Ctrl-C, SIGTERM and SIGHUP included (the ffmpeg child is killed first). ffmpeg dies with
+capsule even on SIGKILL (Linux: parent-death signal), and what a killed burn leaves beside the
+output is swept by the next burn of the same output.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
+import glob
+import io
 import itertools
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -41,7 +46,7 @@ from typing import Any, Protocol
 from captions.checking import check_track
 from captions.errors import CaptionsError, SubtitleCheckError, VideoError
 from captions.reading import read_track
-from captions.render import render_overlays
+from captions.render import iter_overlays
 from captions.video import VideoInfo, decode_failure, ffmpeg_exe, ffmpeg_path, probe
 from config.atomic import fsync_dir
 
@@ -79,16 +84,6 @@ class BurnResult:
     audio: str  # "copy", "aac" or "none"
 
 
-@dataclass(frozen=True)
-class Placement:
-    """One overlay with the frame numbers it is shown on: first <= n < stop."""
-
-    index: int
-    first: int
-    stop: int
-    clipped: bool
-
-
 ProgressCallback = Callable[..., None]
 
 
@@ -97,22 +92,6 @@ def frame_span(start_ms: int, end_ms: int, fps: Fraction) -> tuple[int, int]:
     first = math.ceil(Fraction(start_ms, 1000) * fps)
     stop = math.ceil(Fraction(end_ms, 1000) * fps)
     return max(first, 0), max(stop, 0)
-
-
-def place(overlays: Sequence[OverlayLike], info: VideoInfo) -> list[Placement]:
-    """Frame ranges of the overlays that show at least one frame, clipped to the video."""
-    total = info.frames if info.frames is not None else math.ceil(
-        Fraction(info.duration_ms, 1000) * info.fps)
-    placements = []
-    for i, ov in enumerate(overlays):
-        first, stop = frame_span(ov.start_ms, ov.end_ms, info.fps)
-        clipped = stop > total
-        stop = min(stop, total)
-        w, h = ov.image.size
-        visible = (ov.x < info.width and ov.y < info.height and ov.x + w > 0 and ov.y + h > 0)
-        if first < stop and visible:
-            placements.append(Placement(i, first, stop, clipped))
-    return placements
 
 
 def burn(video: Path | str, tracks: Sequence, output: Path | str, *, style: Any,
@@ -128,7 +107,7 @@ def burn(video: Path | str, tracks: Sequence, output: Path | str, *, style: Any,
     info = info or probe(video)
     check_output(video, output, force=force)
 
-    overlays = render_overlays(tracks, info.width, info.height, style)
+    overlays = iter_overlays(tracks, info.width, info.height, style)
     return burn_overlays(video, overlays, output, crf=crf, preset=preset, force=force,
                          progress=progress, info=info)
 
@@ -181,11 +160,15 @@ def check_output(video: Path, output: Path, *, force: bool) -> None:
     _create_part(output).unlink()  # a real write: access() says yes to root on read-only places
 
 
-def burn_overlays(video: Path | str, overlays: Sequence[OverlayLike], output: Path | str, *,
+def burn_overlays(video: Path | str, overlays: Iterable[OverlayLike], output: Path | str, *,
                   crf: int = 18, preset: str = "medium", force: bool = False,
                   progress: ProgressCallback | None = None,
                   info: VideoInfo | None = None) -> BurnResult:
-    """Composite already-rendered overlays into `video`; the engine under `burn`."""
+    """Composite rendered overlays into `video`; the engine under `burn`.
+
+    `overlays` may be a generator: each image is stored in the work folder as it comes and
+    dropped, so memory does not grow with the number of cues.
+    """
     started = time.monotonic()
     video, output = Path(video), Path(output)
     if preset not in X264_PRESETS:
@@ -196,40 +179,143 @@ def burn_overlays(video: Path | str, overlays: Sequence[OverlayLike], output: Pa
         raise CaptionsError(f"CRF {crf} is outside 1–51 (18 is visually lossless)")
     info = info or probe(video)
     check_output(video, output, force=force)
-    placements = place(overlays, info)
-    lanes = plan_lanes(overlays, placements, info)
-    audio_mode = "none" if info.audio is None else (
-        "copy" if info.audio.codec in MP4_AUDIO_CODECS else "aac")
-
-    with tempfile.TemporaryDirectory(prefix="capsule-burn-") as tmp:
-        work = Path(tmp)
-        scripts = [_write_lane(work, k, lane, overlays, info.fps)
-                   for k, lane in enumerate(lanes, start=1)]
-        part = _create_part(output)
-        try:
-            cmd = _command(info, lanes, scripts, part, crf=crf, preset=preset,
-                           audio_mode=audio_mode, work=work)
-            _run_ffmpeg(cmd, info, output, progress)
+    sweep_leftovers(output)
+    work = _work_dir(output)
+    part: Path | None = None
+    try:
+        with _terminations_raise():
+            cues = _store_cues(overlays, info, work)
+            lanes = plan_lanes(cues, info)
+            part = _create_part(output)
+            cmd = _command(info, lanes, work, part, crf=crf, preset=preset)
+            _run_ffmpeg(cmd, info, output, progress, feeders=[
+                _LaneFeeder(lane, cues, work) for lane in lanes])
             _finish(part, output, force=force)
-        except BaseException:
+    except BaseException:
+        if part is not None:
             with contextlib.suppress(FileNotFoundError):
                 part.unlink()
-            raise
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    shown = [c for c in cues if c.frames]
     return BurnResult(
         output=output, duration_ms=info.duration_ms,
         frames=info.frames if info.frames is not None else 0,
-        cues_burned=len(placements), cues_clipped=sum(p.clipped for p in placements)
-        + (len(overlays) - len(placements)),
-        wall_s=time.monotonic() - started, output_bytes=output.stat().st_size, audio=audio_mode,
+        cues_burned=len(shown), cues_clipped=sum(c.clipped for c in shown)
+        + (len(cues) - len(shown)),
+        wall_s=time.monotonic() - started, output_bytes=output.stat().st_size,
+        audio=_audio_summary(info),
     )
 
 
+# ------------------------------------------------------------------------ temporary work
+_OWNER = re.compile(r"\.(?:burn|part)-(\d+)-")
+
+
+def _work_dir(output: Path) -> Path:
+    """A hidden folder beside the output, named with our pid: never in /tmp, swept if left."""
+    return Path(tempfile.mkdtemp(prefix=f".{output.stem}.burn-{os.getpid()}-",
+                                 dir=output.parent))
+
+
+def sweep_leftovers(output: Path) -> list[Path]:
+    """Remove work folders and part files of earlier burns of `output` whose process is gone
+    (a SIGKILL, a power cut): what a killed burn leaves, the next one cleans."""
+    removed = []
+    for path in output.parent.glob(f".{glob.escape(output.stem)}.*-*"):
+        owner = _OWNER.search(path.name[len(output.stem) + 1:])
+        if owner is None or _alive(int(owner.group(1))):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived during a burn: unwind like Ctrl-C, cleaning up on the way."""
+
+
+@contextlib.contextmanager
+def _terminations_raise():
+    """While burning, SIGTERM and SIGHUP (terminal closed) raise Terminated in the main thread,
+    so ffmpeg is killed and the temporary files removed; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
+
+    wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s]
+    previous = {s: signal.signal(s, handler) for s in wanted}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+# ------------------------------------------------------------------------------ cue store
+@dataclass(frozen=True)
+class StoredCue:
+    """A rendered cue kept on disk: where it goes, when it shows, on how many frames."""
+
+    path: Path | None  # None: never shown (off-screen, or after the end)
+    x: int
+    y: int
+    width: int
+    height: int
+    start_ms: int
+    end_ms: int
+    frames: int  # frames of a constant-rate reading that show it (0: too short or off-screen)
+    clipped: bool
+
+
+def _store_cues(overlays: Iterable[OverlayLike], info: VideoInfo, work: Path) -> list[StoredCue]:
+    """Write each overlay's image as a PNG in `work` as it comes; keep only its geometry."""
+    total = info.frames if info.frames is not None else math.ceil(
+        Fraction(info.duration_ms, 1000) * info.fps)
+    cues = []
+    for i, ov in enumerate(overlays):
+        w, h = ov.image.size
+        first, stop = frame_span(ov.start_ms, ov.end_ms, info.fps)
+        visible = ov.x < info.width and ov.y < info.height and ov.x + w > 0 and ov.y + h > 0
+        end = min(ov.end_ms, info.duration_ms) if info.duration_ms else ov.end_ms
+        if not visible or ov.start_ms >= end:
+            cues.append(StoredCue(None, ov.x, ov.y, w, h, ov.start_ms, ov.end_ms, 0, True))
+            continue
+        path = work / f"cue{i:06d}.png"
+        image = ov.image if ov.image.mode == "RGBA" else ov.image.convert("RGBA")
+        image.save(path, compress_level=1)
+        frames = max(0, min(stop, total) - first)
+        cues.append(StoredCue(path, ov.x, ov.y, w, h, ov.start_ms, end, frames, stop > total))
+    return cues
+
+
+# ---------------------------------------------------------------------------------- lanes
 @dataclass(frozen=True)
 class Segment:
-    """Frames first <= n < stop during which the same cues show (overlay indexes, in order)."""
+    """From start_ms until end_ms the same cues show (indexes into the cue list, in order)."""
 
-    first: int
-    stop: int
+    start_ms: int
+    end_ms: int
     members: tuple[int, ...]
 
 
@@ -237,11 +323,13 @@ class Segment:
 class Lane:
     """One overlay filter for all the cues of one half of the frame (bottom or top).
 
-    One overlay filter per cue would cost memory per cue (each ffmpeg input and filter keeps
-    buffers); instead the lane's pictures are one stream, an ffconcat list of same-size PNGs:
-    one picture per segment, holding every cue that shows during it (overlapping cues and
-    stacked languages composited in the preview's order). The rectangle is the union of its
-    cues, on the 4:2:0 chroma grid (overlay rounds odd x/y down).
+    Its pictures are one stream: an ffconcat list of same-size PNGs, one per segment during
+    which the same cues show (stacked languages and overlapping cues composited in the
+    preview's order) and a transparent one wherever no cue shows. Each picture starts at the
+    exact time its cues start (microsecond time base), and the overlay shows, on each frame,
+    the last picture that started at or before the frame's own timestamp: a cue [start, end)
+    is on exactly the frames whose presentation time is in it, at a constant frame rate or not.
+    Nothing in the filter graph grows with the number of cues.
     """
 
     segments: list[Segment]
@@ -249,84 +337,156 @@ class Lane:
     y: int
     width: int
     height: int
+    end_ms: int  # the video's duration: the pictures stop there
+
+    def pictures(self) -> list[tuple[int, Segment | None]]:
+        """(start in ms, segment or None for a transparent picture), in time order."""
+        out: list[tuple[int, Segment | None]] = []
+        at = 0  # the concat's first picture starts at 0: transparent until the first cue
+        for seg in self.segments:
+            if seg.start_ms > at:
+                out.append((at, None))
+            out.append((seg.start_ms, seg))
+            at = seg.end_ms
+        if at < self.end_ms:  # nothing starts at or after the video's end
+            out.append((at, None))
+        return out
 
 
-def plan_lanes(overlays: Sequence[OverlayLike], placements: list[Placement],
-               info: VideoInfo) -> list[Lane]:
-    """Cut each half's cues into segments at every first/stop frame; one lane per half."""
-    halves: dict[bool, list[Placement]] = {}
-    for p in placements:
-        ov = overlays[p.index]
-        halves.setdefault(ov.y + ov.image.size[1] / 2 < info.height / 2, []).append(p)
+def plan_lanes(cues: Sequence[StoredCue], info: VideoInfo) -> list[Lane]:
+    """Cut each half's cues into segments at every start and end; one lane per half."""
+    halves: dict[bool, list[int]] = {}
+    for i, cue in enumerate(cues):
+        if cue.path is not None:
+            halves.setdefault(cue.y + cue.height / 2 < info.height / 2, []).append(i)
     lanes = []
     for _, items in sorted(halves.items()):
-        bounds = sorted({p.first for p in items} | {p.stop for p in items})
-        segments = []
-        for first, stop in itertools.pairwise(bounds):
-            members = tuple(sorted(p.index for p in items if p.first <= first and stop <= p.stop))
-            if members:
-                segments.append(Segment(first, stop, members))
-        boxes = [(overlays[p.index].x, overlays[p.index].y, *overlays[p.index].image.size)
-                 for p in items]
-        x0 = max(min(x for x, _, _, _ in boxes), 0)
-        y0 = max(min(y for _, y, _, _ in boxes), 0)
-        x1 = min(max(x + w for x, _, w, _ in boxes), info.width)
-        y1 = min(max(y + h for _, y, _, h in boxes), info.height)
+        events: dict[int, list[tuple[int, int]]] = {}
+        for i in items:
+            events.setdefault(cues[i].start_ms, []).append((1, i))
+            events.setdefault(cues[i].end_ms, []).append((0, i))
+        showing: set[int] = set()
+        segments: list[Segment] = []
+        times = sorted(events)
+        for t, nxt in itertools.pairwise(times):
+            for kind, i in events[t]:
+                (showing.add if kind else showing.discard)(i)
+            if showing:
+                segments.append(Segment(t, nxt, tuple(sorted(showing))))
+        x0 = max(min(cues[i].x for i in items), 0)
+        y0 = max(min(cues[i].y for i in items), 0)
+        x1 = min(max(cues[i].x + cues[i].width for i in items), info.width)
+        y1 = min(max(cues[i].y + cues[i].height for i in items), info.height)
         x0, y0 = x0 - x0 % 2, y0 - y0 % 2
         width, height = x1 - x0 + (x1 - x0) % 2, y1 - y0 + (y1 - y0) % 2
-        lanes.append(Lane(segments, x0, y0, width, height))
+        lanes.append(Lane(segments, x0, y0, width, height, info.duration_ms or 1 << 62))
     return lanes
 
 
-def _frame_ranges(segments: list[Segment]) -> list[tuple[int, int]]:
-    """Touching segments merged: the lane's visible frames as inclusive (first, last) pairs."""
-    ranges: list[list[int]] = []
-    for seg in segments:
-        if ranges and ranges[-1][1] == seg.first - 1:
-            ranges[-1][1] = seg.stop - 1
-        else:
-            ranges.append([seg.first, seg.stop - 1])
-    return [(a, b) for a, b in ranges]
+class _LaneFeeder:
+    """Writes one lane's ffconcat list, then its pictures as ffmpeg asks for them.
 
-
-def _write_lane(work: Path, k: int, lane: Lane, overlays: Sequence[OverlayLike],
-                fps: Fraction) -> Path:
-    """The lane's PNGs and its ffconcat list; returns the list's path.
-
-    Picture i is shown from the midpoint between the previous segment's last frame and
-    segment i's first frame (by n/fps): at least half a frame away from both, so timestamp
-    rounding can never show the wrong picture. When a picture is *visible* is decided
-    separately by the overlay's frame-number `enable`, which is exact.
+    Each cue picture is a named pipe (POSIX): ffmpeg opens it when the encode reaches it and
+    waits until this thread has composited and written it, so compositing overlaps the encode
+    and ffmpeg can never read a picture that is not finished. Where named pipes do not exist
+    (Windows) the pictures are written as files before ffmpeg starts.
     """
-    from PIL import Image
 
-    lines = ["ffconcat version 1.0"]
-    switch_us = [0]
-    for prev, cur in itertools.pairwise(lane.segments):
-        mid = Fraction(prev.stop - 1 + cur.first, 2) / fps
-        switch_us.append(round(mid * 1_000_000))
-    for i, seg in enumerate(lane.segments):
-        canvas = Image.new("RGBA", (lane.width, lane.height), (0, 0, 0, 0))
+    def __init__(self, lane: Lane, cues: Sequence[StoredCue], work: Path) -> None:
+        self.lane, self.cues, self.work = lane, cues, work
+        self.k = len(list(work.glob("lane*.ffconcat"))) + 1
+        self.pictures = lane.pictures()
+        self.names: list[str] = []
+        self.error: BaseException | None = None
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.piped = hasattr(os, "mkfifo")
+        self.script = self._write_script()
+
+    def _write_script(self) -> Path:
+        from PIL import Image
+
+        blank = f"lane{self.k:03d}-blank.png"
+        Image.new("RGBA", (self.lane.width, self.lane.height), (0, 0, 0, 0)).save(
+            self.work / blank)
+        lines = ["ffconcat version 1.0"]
+        for i, (start, seg) in enumerate(self.pictures):
+            name = blank if seg is None else f"lane{self.k:03d}-{i:06d}.png"
+            if seg is not None:
+                self.names.append(name)
+                if self.piped:
+                    os.mkfifo(self.work / name)
+                else:
+                    (self.work / name).write_bytes(self._picture(seg))
+            lines += [f"file '{name}'", "option framerate 1000000"]
+            if i + 1 < len(self.pictures):
+                lines.append(f"duration {(self.pictures[i + 1][0] - start) / 1000:.3f}")
+        script = self.work / f"lane{self.k:03d}.ffconcat"
+        script.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return script
+
+    def _picture(self, seg: Segment) -> bytes:
+        from PIL import Image
+
+        canvas = Image.new("RGBA", (self.lane.width, self.lane.height), (0, 0, 0, 0))
         for index in seg.members:
-            ov = overlays[index]
-            image = ov.image if ov.image.mode == "RGBA" else ov.image.convert("RGBA")
-            dx, dy = ov.x - lane.x, ov.y - lane.y
-            canvas.alpha_composite(image, dest=(max(dx, 0), max(dy, 0)),
-                                   source=(max(-dx, 0), max(-dy, 0)))
-        name = f"lane{k:03d}-{i:05d}.png"
-        canvas.save(work / name, compress_level=1)
-        lines.append(f"file '{name}'")
-        if i + 1 < len(lane.segments):
-            lines.append(f"duration {(switch_us[i + 1] - switch_us[i]) / 1e6:.6f}")
-    script = work / f"lane{k:03d}.ffconcat"
-    script.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return script
+            cue = self.cues[index]
+            with Image.open(cue.path) as image:
+                dx, dy = cue.x - self.lane.x, cue.y - self.lane.y
+                canvas.alpha_composite(image.convert("RGBA"), dest=(max(dx, 0), max(dy, 0)),
+                                       source=(max(-dx, 0), max(-dy, 0)))
+        buffer = io.BytesIO()
+        canvas.save(buffer, format="PNG", compress_level=1)
+        return buffer.getvalue()
+
+    def start(self, proc: subprocess.Popen) -> None:
+        if self.piped:
+            self.thread = threading.Thread(target=self._feed, args=(proc,), daemon=True)
+            self.thread.start()
+
+    def _feed(self, proc: subprocess.Popen) -> None:
+        try:
+            segments = (seg for _, seg in self.pictures if seg is not None)
+            for name, seg in zip(self.names, segments, strict=True):
+                data = self._picture(seg)  # ready before ffmpeg asks for it
+                fd = self._open_when_read(self.work / name, proc)
+                if fd is None:
+                    return
+                with os.fdopen(fd, "wb") as pipe:
+                    pipe.write(data)
+        except BrokenPipeError:
+            return  # ffmpeg stopped reading (the video ended): nothing is lost
+        except BaseException as exc:  # reported by the engine, which stops ffmpeg
+            self.error = exc
+            with contextlib.suppress(OSError):
+                proc.kill()
+
+    def _open_when_read(self, path: Path, proc: subprocess.Popen) -> int | None:
+        """Open the pipe once ffmpeg has opened it for reading; None if ffmpeg is done."""
+        delay = 0.001
+        while not self.stop.is_set() and proc.poll() is None:
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as exc:
+                if exc.errno != errno.ENXIO:  # ENXIO: no reader yet
+                    raise
+                self.stop.wait(delay)
+                delay = min(delay * 2, 0.02)
+                continue
+            os.set_blocking(fd, True)
+            return fd
+        return None
+
+    def finish(self) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
 
 
 def _create_part(output: Path) -> Path:
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{output.stem}.part-", suffix=output.suffix,
-                                    dir=output.parent)
+        fd, name = tempfile.mkstemp(prefix=f".{output.stem}.part-{os.getpid()}-",
+                                    suffix=output.suffix, dir=output.parent)
     except OSError as exc:
         raise CaptionsError(f"cannot write in folder {output.parent} ({exc.strerror}): "
                             "choose another -o", path=output) from exc
@@ -334,46 +494,68 @@ def _create_part(output: Path) -> Path:
     return Path(name)
 
 
-def _command(info: VideoInfo, lanes: list[Lane], scripts: list[Path], part: Path, *,
-             crf: int, preset: str, audio_mode: str, work: Path) -> list[str]:
+def _ten_bit(info: VideoInfo) -> bool:
+    return bool(re.search(r"p1[0-6](le|be)?$", info.pix_fmt or ""))
+
+
+def _audio_summary(info: VideoInfo) -> str:
+    streams = info.audio_streams
+    if not streams:
+        return "none"
+    return "copy" if all(a.codec in MP4_AUDIO_CODECS for a in streams) else "aac"
+
+
+def _command(info: VideoInfo, lanes: list[Lane], work: Path, part: Path, *,
+             crf: int, preset: str) -> list[str]:
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y"]
     if preset not in FAST_PRESETS:
         # One decoding thread keeps far ahead of x264 at these presets and saves ~16 MB of
         # frame contexts at 1080p; the decoded pixels are the same.
         cmd += ["-threads", "1"]
     cmd += ["-i", ffmpeg_path(info.path)]
-    for script in scripts:
-        cmd += ["-f", "concat", "-i", str(script)]
+    for k in range(1, len(lanes) + 1):
+        cmd += ["-thread_queue_size", "4", "-f", "concat", "-safe", "0",
+                "-i", ffmpeg_path(work / f"lane{k:03d}.ffconcat")]
     graph = work / "graph.txt"
     graph.write_text(_filter_graph(info, lanes), encoding="utf-8")
-    cmd += ["-/filter_complex", str(graph), "-map", "[out]"]
-    if audio_mode != "none":
-        cmd += ["-map", "0:a:0"]
-    cmd += ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p",
+    ten = _ten_bit(info)
+    cmd += ["-/filter_complex", ffmpeg_path(graph), "-map", "[out]"]
+    for i, stream in enumerate(info.audio_streams):
+        cmd += ["-map", f"0:a:{i}"]
+        if stream.codec in MP4_AUDIO_CODECS:
+            cmd += [f"-c:a:{i}", "copy"]
+        else:
+            cmd += [f"-c:a:{i}", "aac", f"-ar:a:{i}", "48000", f"-b:a:{i}", "192k"]
+    cmd += ["-c:v", "libx264", "-profile:v", "high10" if ten else "high",
+            "-pix_fmt", "yuv420p10le" if ten else "yuv420p",
             "-preset", preset, "-crf", str(crf), "-fps_mode", "passthrough",
             # Lookahead in the encoding thread instead of a buffered one of its own: the
             # same bitstream (checked: identical decoded frames), ~28 MB less at 1080p medium.
-            "-x264-params", "sync-lookahead=0"]
-    if audio_mode == "copy":
-        cmd += ["-c:a", "copy"]
-    elif audio_mode == "aac":
-        cmd += ["-c:a", "aac", "-ar", "48000", "-b:a", "192k"]
-    cmd += ["-movflags", "+faststart", "-f", "mp4",
+            "-x264-params", "sync-lookahead=0",
+            *(["-frames:v", str(info.frames)] if info.frames else []),
+            "-map_metadata", "0", "-movflags", "+faststart", "-f", "mp4",
             "-progress", "pipe:1", "-stats_period", "0.5", "-nostats", ffmpeg_path(part)]
     return cmd
 
 
+# Subtitles on HDR video are drawn at the reference ("graphics") white of the transfer
+# (ITU-R BT.2408: 75 % HLG signal, 203 cd/m² = 58 % PQ signal), not at peak brightness.
+HDR_WHITE = {"arib-std-b67": 0.75, "smpte2084": 0.58}
+
+
 def _filter_graph(info: VideoInfo, lanes: list[Lane]) -> str:
-    """format → one overlay per lane, enabled on its cues' frame numbers → source colour tags."""
+    """format → one overlay per lane (its pictures switch at the cues' times) → colour tags."""
     rng = info.color_range or "tv"
-    chains = ["[0:V:0]format=yuv420p[v0]"]
+    fmt = "yuv420p10le" if _ten_bit(info) else "yuv420p"
+    chains = [f"[0:V:0]format={fmt}[v0]"]
+    white = HDR_WHITE.get(info.color_trc or "")
+    dim = (f"colorchannelmixer=rr={white}:gg={white}:bb={white}," if white else "")
     for k, lane in enumerate(lanes, start=1):
         # RGBA → YUVA once per picture, with the source's matrix and range.
-        chains.append(f"[{k}:v]scale=out_color_matrix={info.matrix}:out_range={rng},"
-                      f"format=yuva420p[c{k}]")
-        enable = "+".join(f"between(n,{a},{b})" for a, b in _frame_ranges(lane.segments))
+        chains.append(f"[{k}:v]{dim}scale=out_color_matrix={info.matrix}:out_range={rng},"
+                      f"format={'yuva420p10le' if _ten_bit(info) else 'yuva420p'}[c{k}]")
         chains.append(f"[v{k - 1}][c{k}]overlay=x={lane.x}:y={lane.y}:eof_action=repeat:"
-                      f"enable='{enable}'[v{k}]")
+                      f"format={'yuv420p10' if _ten_bit(info) else 'yuv420'}[v{k}]")
     tags = [f"range={rng}"]
     for key, value in (("colorspace", info.color_space), ("color_primaries", info.color_primaries),
                        ("color_trc", info.color_trc)):
@@ -383,13 +565,27 @@ def _filter_graph(info: VideoInfo, lanes: list[Lane]) -> str:
     return ";\n".join(chains)
 
 
+def _child_setup() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """ffmpeg in its own process group (a terminal's Ctrl-C goes to capsule, which stops it),
+    and on Linux killed by the kernel the moment capsule dies, even by SIGKILL."""
+    os.setpgrp()
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before prctl: do not outlive it
+            os._exit(1)
+
+
 def _run_ffmpeg(cmd: list[str], info: VideoInfo, output: Path,
-                progress: ProgressCallback | None) -> None:
+                progress: ProgressCallback | None, feeders: Sequence[_LaneFeeder] = ()) -> None:
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE,
+                            preexec_fn=_child_setup if os.name == "posix" else None)
     errors: list[bytes] = []
     reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
     reader.start()
+    for feeder in feeders:
+        feeder.start(proc)
     try:
         _follow_progress(proc, info, progress)
         proc.wait()
@@ -399,9 +595,14 @@ def _run_ffmpeg(cmd: list[str], info: VideoInfo, output: Path,
         proc.wait()
         raise
     finally:
+        for feeder in feeders:
+            feeder.finish()
         reader.join(timeout=5)
         proc.stdout.close()
         proc.stderr.close()
+    failed = next((f.error for f in feeders if f.error is not None), None)
+    if failed is not None:
+        raise failed
     text = b"".join(errors).decode("utf-8", errors="replace").strip()
     if proc.returncode == 0 and not text:
         return

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -399,7 +400,17 @@ def _gap(geo: Geometry, style: Style) -> int:
 
 def render_overlays(tracks: list[Track], frame_w: int, frame_h: int,
                     style: Style) -> list[Overlay]:
+    """Every non-empty cue of every track rendered once, placed so that no two overlap
+    (`iter_overlays`, kept in memory: for previews and short clips)."""
+    return list(iter_overlays(tracks, frame_w, frame_h, style))
+
+
+def iter_overlays(tracks: list[Track], frame_w: int, frame_h: int,
+                  style: Style) -> Iterator[Overlay]:
     """Every non-empty cue of every track rendered once, placed so that no two overlap.
+
+    A generator that keeps only the cues still showing: the burn stores each image as it
+    comes, so memory does not grow with the number of cues.
 
     Track 0 sits at the edge (bottom, or top for `{\\an8}` cues); each later track stacks
     inward past the tallest stack of the tracks before it on the same edge, so its position
@@ -410,13 +421,12 @@ def render_overlays(tracks: list[Track], frame_w: int, frame_h: int,
     """
     geo = geometry(frame_w, frame_h)
     gap = _gap(geo, style)
-    overlays: list[Overlay] = []
     taken = {False: 0, True: 0}  # edge (top?) → pixels used by earlier tracks
 
     def place(track_index: int, track: Track, placed: list, cue: Cue, edge: bool):
         """Render `cue` at `edge` (top?), past the cues of its track showing with it there."""
-        offset = max((at + o.image.height + gap for o, top, at in placed
-                      if top == edge and o.start_ms < cue.end and cue.start < o.end_ms),
+        offset = max((at + height + gap for start, end, height, top, at in placed
+                      if top == edge and start < cue.end and cue.start < end),
                      default=0)
         moved = cue if edge == cue.top else dataclasses.replace(cue, top=edge)
         try:
@@ -430,8 +440,10 @@ def render_overlays(tracks: list[Track], frame_w: int, frame_h: int,
 
     for track_index, track in enumerate(tracks):
         extent = {False: 0, True: 0}  # pixels this track uses on each edge
-        placed: list[tuple[Overlay, bool, int]] = []  # overlay, top?, offset inside the track
+        # (start, end, height, top?, offset inside the track) of the cues still showing
+        placed: list[tuple[int, int, int, bool, int]] = []
         for cue in sorted(track.cues, key=lambda c: (c.start, c.index)):
+            placed = [p for p in placed if p[1] > cue.start]  # cues start in order
             edge = cue.top
             rendered, offset = place(track_index, track, placed, cue, edge)
             if rendered is None:
@@ -445,13 +457,12 @@ def render_overlays(tracks: list[Track], frame_w: int, frame_h: int,
                                       path=track.path, line=cue.source_line, cue=cue.index)
             overlay = Overlay(rendered.image, rendered.x, rendered.y, cue.start, cue.end,
                               cue.index, track_index)
-            placed.append((overlay, edge, offset))
+            placed.append((cue.start, cue.end, rendered.image.height, edge, offset))
             extent[edge] = max(extent[edge], offset + rendered.image.height)
-            overlays.append(overlay)
+            yield overlay
         for edge in (False, True):
             if extent[edge]:
                 taken[edge] += extent[edge] + gap
-    return overlays
 
 
 def _covers_region(rendered: RenderedCue, style: Style, frame_h: int) -> bool:

@@ -56,7 +56,8 @@ class AudioInfo:
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """The first real video stream (cover art ignored) and the first audio stream of a file.
+    """The first real video stream (cover art ignored) and the audio streams of a file
+    (`audio` is the first, `audio_streams` all of them in order).
 
     width/height are as DISPLAYED: for a phone video rotated 90° they are the swapped
     coded size. `rotation` is clockwise degrees (0, 90, 180, 270), like a phone's "rotate" tag.
@@ -80,6 +81,7 @@ class VideoInfo:
     color_trc: str | None
     audio: AudioInfo | None
     container: str
+    audio_streams: tuple[AudioInfo, ...] = ()
 
     def frame_at(self, t_ms: int) -> int:
         """Number of the frame shown at t: the last n with n/fps <= t."""
@@ -200,7 +202,10 @@ def _parse_dump(path: Path, dump: str) -> VideoInfo:
 
     video: dict | None = None
     audio: AudioInfo | None = None
+    audios: list[AudioInfo] = []
     lines = dump.splitlines()
+    ends = [i for i, line in enumerate(lines) if line.startswith(("Output #", "Stream mapping:"))]
+    lines = lines[:ends[0]] if ends else lines  # the input's streams, not the copy's
     for i, line in enumerate(lines):
         m = re.match(r"\s*Stream #0:\d+\S*: (Video|Audio): (.*)$", line)
         if not m:
@@ -213,8 +218,9 @@ def _parse_dump(path: Path, dump: str) -> VideoInfo:
                 raise VideoError(f"ffmpeg cannot tell the video's frame size ({body.strip()}): "
                                  "export it again as H.264 MP4", path=path) from None
             video["rotation"] = _rotation(lines, i)
-        elif kind == "Audio" and audio is None:
-            audio = _parse_audio(body)
+        elif kind == "Audio":
+            audios.append(_parse_audio(body))
+            audio = audio or audios[0]
     if video is None:
         raise VideoError("no video stream (audio only or not a video): choose the video file",
                          path=path)
@@ -226,6 +232,7 @@ def _parse_dump(path: Path, dump: str) -> VideoInfo:
         duration_ms=duration_ms, frames=None, rotation=rotation, codec=video["codec"],
         pix_fmt=video["pix_fmt"], color_range=video["range"], color_space=video["space"],
         color_primaries=video["primaries"], color_trc=video["trc"], audio=audio,
+        audio_streams=tuple(audios),
         container=container,
     )
 

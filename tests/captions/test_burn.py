@@ -329,8 +329,9 @@ def test_odd_position_is_kept_to_the_pixel(tmp_path):
 
 def test_overlapping_and_back_to_back_cues_share_one_lane_exactly(src, tmp_path):
     """A and C are back to back, B overlaps both: one lane whose picture changes at every
-    cue boundary (between frames 9|10, 14|15, 19|20). Each cue shows on exactly its frames."""
-    from captions.burn import place, plan_lanes
+    cue boundary (at 400, 600 and 800 ms: between frames 9|10, 14|15, 19|20). Each cue shows
+    on exactly its frames."""
+    from captions.burn import _store_cues, plan_lanes
 
     green = (0, 255, 0, 255)
     cues = [box(RED, 10, 100, 200, 600), box(green, 60, 100, 400, 800),
@@ -338,9 +339,12 @@ def test_overlapping_and_back_to_back_cues_share_one_lane_exactly(src, tmp_path)
     black = media.make_clip(tmp_path / "black.mp4", seconds=1.2, audio=None,
                             pattern="color=c=black")
     info = probe(black)
-    (lane,) = plan_lanes(cues, place(cues, info), info)
-    assert [(s.first, s.stop, s.members) for s in lane.segments] == [
-        (5, 10, (0,)), (10, 15, (0, 1)), (15, 20, (1, 2)), (20, 25, (2,))]
+    (lane,) = plan_lanes(_store_cues(cues, info, tmp_path), info)
+    assert [(s.start_ms, s.end_ms, s.members) for s in lane.segments] == [
+        (200, 400, (0,)), (400, 600, (0, 1)), (600, 800, (1, 2)), (800, 1000, (2,))]
+    # transparent before, one picture per segment, transparent after
+    assert [(at, seg is None) for at, seg in lane.pictures()] == [
+        (0, True), (200, False), (400, False), (600, False), (800, False), (1000, True)]
     out = tmp_path / "lanes.mp4"
     burn_overlays(black, cues, out, preset="ultrafast")
     frames = media.decode_frames(out)
