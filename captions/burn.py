@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from captions.checking import check_track
-from captions.errors import CaptionsError, SubtitleCheckError, VideoError
+from captions.errors import CaptionsError, EncodeError, SubtitleCheckError, VideoError
 from captions.reading import read_track
 from captions.render import iter_overlays
 from captions.video import VideoInfo, decode_failure, ffmpeg_exe, ffmpeg_path, probe
@@ -56,10 +56,6 @@ OUTPUT_SUFFIXES = (".mp4", ".m4v")
 FAST_PRESETS = ("ultrafast", "superfast", "veryfast")  # fast enough to need decoding threads
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
                 "slower", "veryslow", "placebo")
-
-
-class EncodeError(RuntimeError):
-    """ffmpeg failed for a reason that is not the input's fault (please report it)."""
 
 
 class OverlayLike(Protocol):
@@ -114,7 +110,7 @@ def burn(video: Path | str, tracks: Sequence, output: Path | str, *, style: Any,
 
 def load_checked_tracks(paths: Sequence[Path | str], *, languages: Sequence[str] = (),
                         encoding: str | None = None, video: VideoInfo | None = None,
-                        ) -> tuple[list, list]:
+                        default_language: str | None = None) -> tuple[list, list]:
     """Read and check subtitle files for a burn: (tracks, warnings).
 
     `languages[i]` is the language of `paths[i]` (missing ones are detected). The first file
@@ -124,7 +120,8 @@ def load_checked_tracks(paths: Sequence[Path | str], *, languages: Sequence[str]
     tracks, warnings = [], []
     for i, path in enumerate(paths):
         track = read_track(path, encoding=encoding,
-                           language=languages[i] if i < len(languages) else None)
+                           language=languages[i] if i < len(languages) else None,
+                           default_language=default_language)
         findings = check_track(track, video=video)
         errors = [f for f in findings if f.is_error]
         if errors:
@@ -522,6 +519,8 @@ def _command(info: VideoInfo, lanes: list[Lane], work: Path, part: Path, *,
     cmd += ["-/filter_complex", ffmpeg_path(graph), "-map", "[out]"]
     for i, stream in enumerate(info.audio_streams):
         cmd += ["-map", f"0:a:{i}"]
+        if stream.title:  # MP4 reads a title back as "name", which its muxer does not write
+            cmd += [f"-metadata:s:a:{i}", f"title={stream.title}"]
         if stream.codec in MP4_AUDIO_CODECS:
             cmd += [f"-c:a:{i}", "copy"]
         else:
@@ -632,7 +631,7 @@ def _raise_failure(returncode: int, text: str, info: VideoInfo, output: Path) ->
     if "File too large" in text or returncode == -signal.SIGXFSZ:
         raise OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(output))
     if returncode < 0:
-        raise EncodeError(f"ffmpeg was stopped by signal {-returncode} while writing {output}")
+        raise EncodeError(f"ffmpeg was stopped by signal {-returncode}", path=output)
     lines = [line for line in text.splitlines() if line.strip()]
     # Demuxer ("[in#0/...]") and decoder errors are the input's; anything else is ours.
     decoders = {info.codec, info.audio.codec if info.audio else ""}
@@ -642,7 +641,12 @@ def _raise_failure(returncode: int, text: str, info: VideoInfo, output: Path) ->
                    or "decod" in line.lower() or "partial file" in line or "corrupt" in line]
     if input_fault or not lines:
         raise VideoError(decode_failure("\n".join(input_fault or lines)), path=info.path)
-    raise EncodeError(f"ffmpeg failed writing {output}: {lines[0]}")
+    raise EncodeError(f"ffmpeg failed writing it: {_strip_context(lines[0])}", path=output)
+
+
+def _strip_context(line: str) -> str:
+    """ffmpeg's "[overlay @ 0x55…] " prefix names a filter and an address: keep the words."""
+    return re.sub(r"^\[(\w+) @ 0x[0-9a-f]+\]\s*", r"\1: ", line.strip())
 
 
 def _finish(part: Path, output: Path, *, force: bool) -> None:

@@ -264,15 +264,22 @@ class FileReport:
     language: str | None
     cues: int
     findings: list[Finding]
+    language_rule: str | None = None  # which rule decided the language
 
     def as_dict(self) -> dict[str, object]:
-        return {"path": str(self.path), "language": self.language, "cues": self.cues,
+        return {"path": str(self.path), "language": self.language,
+                "language_rule": self.language_rule, "cues": self.cues,
                 "findings": [f.as_dict() for f in self.findings]}
+
+    def describe_language(self) -> str:
+        """`language fr (from the text)`: what `captions check` says of each file."""
+        return f"{self.path}: language {self.language} (from {self.language_rule})"
 
 
 def check_files(paths: Iterable[Path | str], *, video: Path | str | None = None,
                 language: str | None = None, encoding: str | None = None,
-                limits: Limits | None = None, style: Style | None = None) -> list[FileReport]:
+                limits: Limits | None = None, style: Style | None = None,
+                default_language: str | None = None) -> list[FileReport]:
     """Read and check each file; a file that cannot be read becomes one error finding.
 
     `video` is probed once (captions.video.probe) for its duration, frame rate and shape;
@@ -288,7 +295,8 @@ def check_files(paths: Iterable[Path | str], *, video: Path | str | None = None,
     for raw in paths:
         path = Path(raw)
         try:
-            track = read_track(path, encoding=encoding, language=language)
+            track = read_track(path, encoding=encoding, language=language,
+                               default_language=default_language)
         except SubtitleReadError as exc:
             code = "language-unknown" if isinstance(exc, LanguageUnknownError) else "unreadable"
             finding = Finding(ERROR, code, exc.detail, path, exc.line, exc.cue)
@@ -296,5 +304,5 @@ def check_files(paths: Iterable[Path | str], *, video: Path | str | None = None,
             continue
         reports.append(FileReport(path, track.language, len(track.cues),
                                   check_track(track, video=facts, limits=limits,
-                                              style=style)))
+                                              style=style), track.language_rule))
     return reports

@@ -54,3 +54,8 @@ class RendererUnavailable(CaptionsError):
 
 class VideoError(CaptionsError):
     """The video is missing, not a video, truncated, corrupt, or has no video stream."""
+
+
+class EncodeError(CaptionsError):
+    """ffmpeg failed for a reason that is not the input's fault (exit code 1): the message
+    carries the one line of ffmpeg's output that says why."""

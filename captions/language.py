@@ -1,15 +1,17 @@
-"""Which language a subtitle file is written in: `--lang`, else the file name, else the script.
+"""Which language a subtitle file is written in, and which rule decided it.
 
-The language sets the reading-speed limit, italics (none for Arabic and Tifinagh) and the
-paragraph direction the renderer uses, so it is never guessed silently from too little:
-Latin text is told apart as French or English only by clear stopword evidence, otherwise the
-caller is asked for `--lang`.
+`--lang` first, else the file name, else the script (Arabic, Tifinagh), else the words of Latin
+text (French and English told apart by stopwords and French accents), else the setting
+`subtitle_language`. The language sets the reading-speed limit, italics (none for Arabic and
+Tifinagh) and the paragraph direction, so the rule is reported (`captions check` prints
+`language fr (from the text)`) and a file named `en` that reads as French is warned about.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 from captions.errors import SubtitleReadError
@@ -33,6 +35,8 @@ _ENGLISH = frozenset((
     "the", "an", "and", "is", "are", "of", "to", "in", "for", "on", "with", "not", "that",
     "this", "these", "you", "we", "they", "he", "she", "it", "be", "was", "were", "have", "has",
     "your", "our", "their", "my", "do", "does", "can", "will", "from", "at"))
+# Letters that English text does not use and French text has in most sentences.
+_FRENCH_LETTERS = frozenset("éèêëàâçîïôûùüœæÿ")
 _TAG = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{2,8})*")
 
 
@@ -77,7 +81,7 @@ def language_from_text(text: str) -> str | None:
     if not latin:
         return None
     words = re.findall(r"[^\W\d_]+", text.lower())
-    french = sum(word in _FRENCH for word in words)
+    french = sum(word in _FRENCH or not _FRENCH_LETTERS.isdisjoint(word) for word in words)
     english = sum(word in _ENGLISH for word in words)
     if french >= 2 and french >= 2 * english:
         return "fr"
@@ -86,15 +90,37 @@ def language_from_text(text: str) -> str | None:
     return None
 
 
-def guess_language(path: Path | str | None, text: str) -> str:
-    """The file name first, then the script and words of the text; raises when neither says.
+@dataclass(frozen=True)
+class Decided:
+    """A file's language, the rule that decided it, and a warning when name and text differ."""
 
-    The caller's `--lang` wins over both and never reaches this function.
-    """
-    found = language_from_name(path) if path is not None else None
-    found = found or language_from_text(text)
-    if found is None:
-        raise LanguageUnknownError(
-            "cannot tell the language from the file name or the text; "
-            "pass --lang fr, ar, zgh or en (or name the file like capsule.fr.srt)", path=path)
-    return found
+    language: str
+    rule: str  # "--lang" | "the file name" | "the text" | "the setting subtitle_language"
+    warning: str | None = None
+
+
+def decide_language(path: Path | str | None, text: str, *, given: str | None = None,
+                    default: str | None = None) -> Decided:
+    """`given` (--lang), the file name, the text, then `default` (the setting); else raise."""
+    if given:
+        return Decided(normalize_language(given), "--lang")
+    named = language_from_name(path) if path is not None else None
+    read = language_from_text(text)
+    if named is not None:
+        warning = None
+        if {named, read} == {"fr", "en"}:
+            warning = (f"the file name says {named} but the text reads as {read}: check the "
+                       f"file, or pass --lang {read}")
+        return Decided(named, "the file name", warning)
+    if read is not None:
+        return Decided(read, "the text")
+    if default:
+        return Decided(normalize_language(default), "the setting subtitle_language")
+    raise LanguageUnknownError(
+        "cannot tell the language from the file name or the text; "
+        "pass --lang fr, ar, zgh or en (or name the file like capsule.fr.srt)", path=path)
+
+
+def guess_language(path: Path | str | None, text: str, default: str | None = None) -> str:
+    """The file name first, then the script and words of the text, then `default`."""
+    return decide_language(path, text, default=default).language

@@ -97,3 +97,4 @@ class Track:
     encoding: str = "utf-8"
     format: str = "srt"  # srt | vtt | ass | ssa
     findings: list[Finding] = field(default_factory=list)
+    language_rule: str = "--lang"  # what decided `language` (captions.language.Decided.rule)

@@ -35,7 +35,7 @@ from pathlib import Path
 from pysubs2.time import timestamp_to_ms
 
 from captions.errors import SubtitleReadError
-from captions.language import guess_language, normalize_language
+from captions.language import decide_language
 from captions.markup import Markup, parse_markup
 from captions.model import Cue, Finding, Track
 
@@ -60,8 +60,9 @@ class _Timing:
 
 
 def read_track(path: Path | str, *, encoding: str | None = None,
-               language: str | None = None) -> Track:
-    """Read a subtitle file; `language` (from `--lang`) wins over the file name and the text.
+               language: str | None = None, default_language: str | None = None) -> Track:
+    """Read a subtitle file; `language` (from `--lang`) wins over the file name and the text,
+    `default_language` (the setting `subtitle_language`) is the last resort.
 
     Raises SubtitleReadError when the file cannot be read or decoded, or its language cannot
     be told (LanguageUnknownError). Timing and text problems are in `Track.findings`.
@@ -74,7 +75,7 @@ def read_track(path: Path | str, *, encoding: str | None = None,
     text, used, findings = decode_bytes(data, encoding, path=path)
     fmt = detect_format(path, text)
     return track_from_text(text, fmt, path=path, language=language, encoding=used,
-                           findings=findings)
+                           findings=findings, default_language=default_language)
 
 
 def decode_bytes(data: bytes, encoding: str | None = None, *,
@@ -148,19 +149,22 @@ def detect_format(path: Path | str | None, text: str) -> str:
 
 def track_from_text(text: str, fmt: str, *, path: Path | str | None = None,
                     language: str | None = None, encoding: str = "utf-8",
-                    findings: list[Finding] | None = None) -> Track:
-    """Parse decoded text into a Track (language from `language`, else guessed)."""
+                    findings: list[Finding] | None = None,
+                    default_language: str | None = None) -> Track:
+    """Parse decoded text into a Track (language from `language`, else decided: see
+    captions.language.decide_language)."""
     collected = list(findings or [])
     cues = parse_text(text, fmt, path=path, findings=collected)
-    if language:
-        lang = normalize_language(language)
-    else:
-        lang = guess_language(path, "\n".join(cue.text for cue in cues))
+    decided = decide_language(path, "\n".join(cue.text for cue in cues), given=language,
+                              default=default_language)
+    lang = decided.language
+    if decided.warning:
+        collected.append(Finding("warning", "language-mismatch", decided.warning, _as_path(path)))
     if lang in NO_ITALIC_LANGUAGES:
         for cue in cues:
             cue.lines = [[replace(span, italic=False) for span in line] for line in cue.lines]
     return Track(path=_as_path(path), language=lang, cues=cues, encoding=encoding, format=fmt,
-                 findings=collected)
+                 findings=collected, language_rule=decided.rule)
 
 
 def parse_text(text: str, fmt: str, *, path: Path | str | None = None,

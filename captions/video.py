@@ -52,6 +52,8 @@ class AudioInfo:
     sample_rate: int | None
     channels: int | None
     layout: str | None  # "stereo", "5.1(side)", ...
+    language: str | None = None  # the stream's ISO 639-2 tag ("fra", "ara")
+    title: str | None = None  # its title ("Français"), as players list it
 
 
 @dataclass(frozen=True)
@@ -207,10 +209,11 @@ def _parse_dump(path: Path, dump: str) -> VideoInfo:
     ends = [i for i, line in enumerate(lines) if line.startswith(("Output #", "Stream mapping:"))]
     lines = lines[:ends[0]] if ends else lines  # the input's streams, not the copy's
     for i, line in enumerate(lines):
-        m = re.match(r"\s*Stream #0:\d+\S*: (Video|Audio): (.*)$", line)
+        m = re.match(r"\s*Stream #0:\d+(?:\[\w+\])?(?:\((\w+)\))?: (Video|Audio): (.*)$",
+                     line)
         if not m:
             continue
-        kind, body = m.groups()
+        tag, kind, body = m.groups()
         if kind == "Video" and video is None and "(attached pic)" not in body:
             try:
                 video = _parse_video(body)
@@ -219,7 +222,8 @@ def _parse_dump(path: Path, dump: str) -> VideoInfo:
                                  "export it again as H.264 MP4", path=path) from None
             video["rotation"] = _rotation(lines, i)
         elif kind == "Audio":
-            audios.append(_parse_audio(body))
+            audios.append(replace(_parse_audio(body), language=tag,
+                                  title=_stream_title(lines, i)))
             audio = audio or audios[0]
     if video is None:
         raise VideoError("no video stream (audio only or not a video): choose the video file",
@@ -276,6 +280,17 @@ def _rotation(lines: list[str], stream_line: int) -> int:
         if m:
             return round(-float(m.group(1))) % 360
     return 0
+
+
+def _stream_title(lines: list[str], stream_line: int) -> str | None:
+    """The stream's title (MP4 reads it back as "name", Matroska as "title")."""
+    for line in lines[stream_line + 1:]:
+        if re.match(r"\s*Stream #", line):
+            break
+        m = re.match(r"\s+(?:title|name)\s*: (.+)$", line)
+        if m:
+            return m.group(1).strip()
+    return None
 
 
 def _parse_audio(body: str) -> AudioInfo:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import errno
 
-from captions.errors import CaptionsError, RendererUnavailable
+from captions.errors import CaptionsError, EncodeError, RendererUnavailable
 from config.errors import ConfigError
 from publish.cli.exitcodes import ExitCode
 from publish.errors import (
@@ -27,7 +27,7 @@ _CODES: list[tuple[type[BaseException] | tuple[type[BaseException], ...], ExitCo
     (TemporaryFailure, ExitCode.TEMPORARY),
     (Busy, ExitCode.BUSY),
     (NothingToDo, ExitCode.NOTHING_TO_DO),
-    (RendererUnavailable, ExitCode.FAILURE),
+    ((RendererUnavailable, EncodeError), ExitCode.FAILURE),
     ((CaptionsError, ConfigError), ExitCode.INVALID_INPUT),
     ((SandboxRefused, SandboxStateError), ExitCode.INVALID_INPUT),
     (SandboxUnreachable, ExitCode.TEMPORARY),

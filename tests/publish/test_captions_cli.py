@@ -32,8 +32,10 @@ def clip(tmp_path_factory) -> Path:
     return media.make_clip(tmp_path_factory.mktemp("clip") / "two.mp4", seconds=2, audio=None)
 
 
-def run(*args: str):
-    return CliRunner().invoke(main, ["captions", *args])
+def run(*args: str, settings: tuple[str, ...] = ()):
+    """`capsule [--set KEY=VALUE…] captions ARGS…`."""
+    flags = [arg for pair in settings for arg in ("--set", pair)]
+    return CliRunner().invoke(main, [*flags, "captions", *args])
 
 
 def write(name: str, content: str | bytes) -> Path:
@@ -88,14 +90,39 @@ def test_check_encoding_error_then_encoding_flag():
     assert run("check", "--encoding", "cp1256", "old.ar.srt").exit_code == 0
 
 
-def test_check_language_from_flag_or_refused():
+def test_check_language_from_flag_text_or_setting():
+    """Neither the name nor the (too short) text decides: the setting subtitle_language does,
+    and check says so; --lang wins over everything."""
     write("capsule.srt", CLEAN)
     result = run("check", "capsule.srt")
-    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == (
-        "capsule.srt: error: cannot tell the language from the file name or the text; pass "
-        "--lang fr, ar, zgh or en (or name the file like capsule.fr.srt)")
-    assert run("check", "--lang", "fr", "capsule.srt").exit_code == 0
+        "capsule.srt: language fr (from the setting subtitle_language)")
+    english = run("check", "capsule.srt", settings=("subtitle_language=en",))
+    assert english.stdout.splitlines()[0] == (
+        "capsule.srt: language en (from the setting subtitle_language)")
+    assert run("check", "--lang", "fr", "capsule.srt").stdout == "0 errors, 0 warnings in 1 file\n"
+
+
+def test_a_french_vtt_without_language_in_its_name_passes_check():
+    write("annonce.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:03.500\nÉcoutez : appelez le numéro "
+          "vert\n\n00:00:04.000 --> 00:00:06.500\nLa traite n'est pas une fatalité.\n")
+    result = run("check", "annonce.vtt", "--json")
+    assert result.exit_code == 0
+    (report,) = json.loads(result.stdout)["files"]
+    assert (report["language"], report["language_rule"]) == ("fr", "the text")
+    shown = run("check", "annonce.vtt", settings=("subtitle_language=en",))
+    assert shown.stdout.splitlines()[0] == "annonce.vtt: language fr (from the text)"
+
+
+def test_a_file_named_en_that_reads_as_french_is_warned_about():
+    write("spot.en.srt", "1\n00:00:01,000 --> 00:00:03,500\nLa traite des êtres humains "
+          "est un crime.\n")
+    result = run("check", "spot.en.srt")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == (
+        "spot.en.srt: warning: the file name says en but the text reads as fr: check the "
+        "file, or pass --lang fr")
 
 
 def test_check_max_cps():

@@ -78,7 +78,8 @@ def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
 
     facts = probe(video)
     check_output(video, output, force=force)
-    tracks, warnings = load_checked_tracks(subs, languages=langs, encoding=encoding, video=facts)
+    tracks, warnings = load_checked_tracks(subs, languages=langs, encoding=encoding, video=facts,
+                                           default_language=app.settings.subtitle_language)
     if not app.quiet:
         for finding in warnings:
             click.echo(f"capsule: {finding}", err=True)  # "file:line: cue N: warning: …"

@@ -79,7 +79,8 @@ def check(ctx: click.Context, files: tuple[Path, ...], video: Path | None, langu
     limits = Limits() if max_cps is None else Limits(cps={}, default_cps=max_cps)
     style = resolve_style(ctx.obj, style_spec)
     reports = check_files(files, video=video, language=language, encoding=encoding,
-                          limits=limits, style=style)
+                          limits=limits, style=style,
+                          default_language=ctx.obj.settings.subtitle_language)
     errors = sum(f.is_error for r in reports for f in r.findings)
     warnings = sum(not f.is_error for r in reports for f in r.findings)
     if json_mode:
@@ -89,6 +90,8 @@ def check(ctx: click.Context, files: tuple[Path, ...], video: Path | None, langu
                    "warnings": warnings})
     else:
         for report in reports:
+            if report.language_rule in ("the text", "the setting subtitle_language"):
+                click.echo(report.describe_language())  # a guess: the officer should know
             for finding in report.findings:
                 click.echo(str(finding))
         click.echo(f"{_count(errors, 'error')}, {_count(warnings, 'warning')} in "
@@ -126,7 +129,8 @@ def normalize(app, source: Path, output: Path, language: str | None, encoding: s
     to_stdout = str(output) == "-"
     if not to_stdout and output.exists() and not force:
         raise InvalidInput(f"{output} already exists; pass --force to overwrite it")
-    text = normalize_track(read_track(source, encoding=encoding, language=language), fps=fps)
+    text = normalize_track(read_track(source, encoding=encoding, language=language,
+                                      default_language=app.settings.subtitle_language), fps=fps)
     if to_stdout:
         click.echo(text, nl=False)
         return

@@ -62,7 +62,8 @@ def preview(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...
     if len(langs) > len(subs):
         raise click.UsageError(f"{len(langs)} --lang for {len(subs)} --subs: give one per file")
     style = resolve_style(app, style_spec)
-    tracks = [read_track(path, encoding=encoding, language=langs[i] if i < len(langs) else None)
+    tracks = [read_track(path, encoding=encoding, language=langs[i] if i < len(langs) else None,
+                         default_language=app.settings.subtitle_language)
               for i, path in enumerate(subs)]
     for finding in (f for track in tracks for f in track.findings if f.is_error):
         if not app.quiet:  # a cue the reader had to leave out is missing from the picture
