@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Protocol
 
 from captions.errors import LayoutError, SubtitleReadError
 from captions.language import LanguageUnknownError
-from captions.layout import visible_length
+from captions.layout import is_rtl, visible_length
 from captions.markup import find_emoji
 from captions.model import Cue, Finding, Track
 from captions.reading import clock, read_track
 from captions.render import layout_cue
+from captions.units import find_units
 
 if TYPE_CHECKING:
     from captions.style import Style
@@ -142,10 +143,24 @@ class _Checker:
                 self.add(WARNING, "empty-cue", "empty cue: nothing is shown; remove it", cue)
                 continue
             self.check_text(cue)
+            self.check_units(cue)
         end = self.video.duration_ms if self.video is not None and self.video.duration_ms else None
         self.check_neighbours([c for c in cues if c.text.strip() and 0 <= c.start < c.end
                                and (end is None or c.start < end)])  # shown cues only
         return sorted(self.findings, key=_order)
+
+    def check_units(self, cue: Cue) -> None:
+        """In a right-to-left cue, a number, address, hashtag or date that the bidi algorithm
+        would reorder or a line break would split (what capsule does about it is said)."""
+        if not is_rtl(self.track.language):
+            return
+        for unit in find_units(cue.text.replace("\n", " ")):
+            if unit.hazard is None:
+                continue
+            done = ("capsule keeps it on one line when burning" if unit.kind == "date-words"
+                    else "capsule keeps it whole and left to right when burning, and marks it "
+                         "for YouTube (captions normalize --bidi-marks)")
+            self.add(WARNING, "bidi-unit", f"'{unit.text}': {unit.hazard}; {done}", cue)
 
     def check_times(self, cue: Cue) -> None:
         if cue.start < 0 or cue.end < 0:

@@ -32,6 +32,7 @@ from captions.errors import LayoutError, SubtitleCheckError
 from captions.layout import visible_length, wrap_offsets
 from captions.model import Cue, Span, Track
 from captions.reading import LEFT_OUT, clock
+from captions.units import mark
 from config.atomic import write_bytes
 
 CHAIN_MAX_GAP_MS = 500
@@ -48,8 +49,12 @@ class _Timed:
     end: int
 
 
-def normalize_track(track: Track, *, fps: float = 25.0, max_chars: int = MAX_CHARS) -> str:
+def normalize_track(track: Track, *, fps: float = 25.0, max_chars: int = MAX_CHARS,
+                    bidi_marks: bool = False) -> str:
     """The track as clean SRT text (see the module docstring for every rule).
+
+    `bidi_marks`: numbers, addresses and hashtags inside right-to-left lines get
+    LEFT-TO-RIGHT MARKs around them, so YouTube's player shows them in order (captions.units).
 
     Raises SubtitleCheckError for a cue whose times cannot be made valid without guessing.
     """
@@ -74,6 +79,8 @@ def normalize_track(track: Track, *, fps: float = 25.0, max_chars: int = MAX_CHA
     blocks = []
     for number, item in enumerate(timed, 1):
         lines = _wrap(item.cue, track.language, max_chars)
+        if bidi_marks:
+            lines = [mark(line) for line in lines]
         if item.cue.top:
             lines[0] = "{\\an8}" + lines[0]
         blocks.append(f"{number}\n{clock(item.start)} --> {clock(item.end)}\n" + "\n".join(lines))

@@ -40,6 +40,7 @@ from .layout import (
 )
 from .model import Cue, Span, Track
 from .style import Style
+from .units import find_units, protect
 
 SHRINK_STEP = 0.05
 TRACK_GAP = 0.3  # space between stacked tracks, in Latin lines
@@ -82,8 +83,12 @@ class _Piece:
     width: float
 
 
-def _flatten(cue: Cue) -> tuple[list[str], list[list[Span]]]:
-    """The cue's author lines (emoji removed, blank lines dropped) and one span per character."""
+def _flatten(cue: Cue, rtl: bool = False) -> tuple[list[str], list[list[Span]]]:
+    """The cue's author lines (emoji removed, blank lines dropped) and one span per character.
+
+    In a right-to-left cue, numbers, addresses, hashtags and dates are kept whole and in order
+    (captions.units.protect); an author line break inside one is dropped so the cue re-wraps
+    around it."""
     lines, spans = [], []
     for line in cue.lines:
         text, owner = "", []
@@ -98,7 +103,36 @@ def _flatten(cue: Cue) -> tuple[list[str], list[list[Span]]]:
         if text_stripped:
             lines.append(text_stripped)
             spans.append(owner[lead:lead + len(text_stripped)])
+    if rtl and lines:
+        lines, spans = _protect_units(lines, spans)
     return lines, spans
+
+
+def _protect_units(lines: list[str], spans: list[list[Span]]):
+    """Isolate the cue's left-to-right units; join author lines that a unit runs across."""
+    joined = " ".join(lines)
+    owners = []
+    for i, line_spans in enumerate(spans):
+        if i:
+            owners.append(line_spans[0])
+        owners += line_spans
+    breaks = set()
+    at = 0
+    for line in lines[:-1]:
+        at += len(line)
+        breaks.add(at)  # the joining space's index
+        at += 1
+    for unit in find_units(joined):
+        if unit.kind != "latin":
+            breaks -= set(range(unit.start, unit.end))
+    out_lines, out_spans = [], []
+    start = 0
+    for cut in [*sorted(breaks), len(joined)]:
+        text, source = protect(joined[start:cut])
+        out_lines.append(text)
+        out_spans.append([owners[start + k] for k in source])
+        start = cut + 1
+    return out_lines, out_spans
 
 
 class _Typesetter:
@@ -188,7 +222,7 @@ def base_size(style: Style, frame_w: int, frame_h: int) -> float:
 
 def _wrap(cue: Cue, language: str, style: Style, geo: Geometry):
     """Lines (text, styles) and the typesetter, at the largest size that fits (shrink rule)."""
-    author_lines, author_spans = _flatten(cue)
+    author_lines, author_spans = _flatten(cue, is_rtl(language))
     if not author_lines:
         return None, []
     size0 = base_size(style, geo.width, geo.height)

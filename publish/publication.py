@@ -138,7 +138,7 @@ def caption_name(capsule: Capsule, lang: str) -> str:
 def caption_srt(checked: Checked, lang: str) -> str:
 
     fps = float(checked.info.fps) if checked.info is not None else 25.0
-    return normalize_track(checked.tracks[lang], fps=fps)
+    return normalize_track(checked.tracks[lang], fps=fps, bidi_marks=True)  # as uploaded
 
 
 def caption_fp(checked: Checked, lang: str) -> str:

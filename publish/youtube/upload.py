@@ -484,7 +484,8 @@ def normalize_caption(path: Path, language: str, work: Path) -> Path:
 
     work.mkdir(parents=True, exist_ok=True)
     out = work / f"caption.{language}.srt"
-    write_srt(out, normalize_track(read_track(path, language=language)))
+    # the marks that make YouTube's player show numbers inside Arabic in order (captions.units)
+    write_srt(out, normalize_track(read_track(path, language=language), bidi_marks=True))
     return out
 
 

@@ -212,7 +212,8 @@ def test_quota_refused_up_front(env, sandbox, clips, tmp_path):
 def test_full_upload_with_steps_and_json(env, sandbox, clips, tmp_path):
     fr, ar = tmp_path / "fr.srt", tmp_path / "ar.vtt"
     fr.write_bytes(b"\xef\xbb\xbf" + FR.replace("\n", "\r\n").encode())  # BOM, CRLF
-    ar.write_text("WEBVTT\n\n00:00.500 --> 00:01.900\nمرحبا بكم\n", encoding="utf-8")
+    ar.write_text("WEBVTT\n\n00:00.500 --> 00:01.900\nالرقم الأخضر 0800 00 88 00\n",
+                  encoding="utf-8")
     args = ["upload", str(clips["small"]), *REQUIRED, "--privacy", "unlisted",
             "--language", "fr", "--localized-title", "ar=القلب الأزرق",
             "--caption", f"fr={fr}", "--caption", f"ar={ar}", "--thumbnail-at", "0.5",
@@ -236,6 +237,9 @@ def test_full_upload_with_steps_and_json(env, sandbox, clips, tmp_path):
     fr_track = next(t for t in sandbox.store["captions"].values() if t["language"] == "fr")
     stored = sandbox.store.path("captions", fr_track["id"]).read_bytes()
     assert stored.decode("utf-8").startswith("1\n00:00:00,200 --> 00:00:01,400\nBonjour")
+    ar_track = next(t for t in sandbox.store["captions"].values() if t["language"] == "ar")
+    stored_ar = sandbox.store.path("captions", ar_track["id"]).read_bytes().decode("utf-8")
+    assert "الرقم الأخضر \u200e0800 00 88 00\u200e" in stored_ar  # the number keeps its order
     assert video_id in sandbox.store["thumbnails"]
     playlist = next(iter(sandbox.store["playlists"].values()))
     assert playlist["snippet"]["title"] == "Campagne 2026"

@@ -112,10 +112,14 @@ def _count(n: int, noun: str) -> str:
 @click.option("--encoding", metavar="NAME", help=_ENCODING_HELP)
 @click.option("--fps", type=click.FloatRange(min=1), default=25.0, show_default=True,
               help="Frame rate used to close small gaps to exactly 2 frames.")
+@click.option("--bidi-marks", is_flag=True,
+              help="Put LEFT-TO-RIGHT MARKs around numbers, addresses and hashtags inside "
+                   "right-to-left lines, so YouTube shows them in order (capsule's uploads "
+                   "always do).")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.pass_obj
 def normalize(app, source: Path, output: Path, language: str | None, encoding: str | None,
-              fps: float, force: bool) -> None:
+              fps: float, bidi_marks: bool, force: bool) -> None:
     """Write clean UTF-8 SRT for YouTube: ordered valid times, SRT markup, re-wrapped lines.
 
     \b
@@ -130,7 +134,8 @@ def normalize(app, source: Path, output: Path, language: str | None, encoding: s
     if not to_stdout and output.exists() and not force:
         raise InvalidInput(f"{output} already exists; pass --force to overwrite it")
     text = normalize_track(read_track(source, encoding=encoding, language=language,
-                                      default_language=app.settings.subtitle_language), fps=fps)
+                                      default_language=app.settings.subtitle_language),
+                           fps=fps, bidi_marks=bidi_marks)
     if to_stdout:
         click.echo(text, nl=False)
         return
