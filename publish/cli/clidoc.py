@@ -51,7 +51,7 @@ def render_readme(text: str) -> str:
 
 
 if __name__ == "__main__":
-    readme = Path(__file__).resolve().parent.parent / "README.md"
+    readme = Path(__file__).resolve().parents[2] / "README.md"
     fresh = render_readme(readme.read_text(encoding="utf-8"))
     if "--write" in sys.argv:
         readme.write_text(fresh, encoding="utf-8")
