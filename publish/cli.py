@@ -15,7 +15,7 @@ import click
 
 from publish import __version__
 from publish.app import App
-from publish.commands import auth, burn, captions, config, preview, sandbox, stats, upload
+from publish.commands import auth, burn, captions, config, preview, review, sandbox, stats, upload
 from publish.commands import publish as publishing
 from publish.exitcodes import ExitCode
 
@@ -107,6 +107,6 @@ def main(ctx: click.Context, verbose: int, quiet: bool, traceback: bool,
 
 
 for command in (config.config, captions.captions, preview.preview, burn.burn, publishing.init,
-                publishing.publish, publishing.status, upload.upload, upload.quota, auth.auth,
-                sandbox.sandbox, stats.stats):
+                publishing.publish, publishing.status, review.review, upload.upload, upload.quota,
+                auth.auth, sandbox.sandbox, stats.stats):
     main.add_command(command)

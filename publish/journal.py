@@ -120,6 +120,18 @@ MIGRATIONS: list[tuple[int, str]] = [
         PRIMARY KEY (video_id, country)
     );
     """),
+    # 3: sign-off (publish/review.py). One row per `capsule review --approve`: who, when, and
+    # the fingerprints of what was seen (picture, captions, metadata, thumbnail per publication).
+    (3, """
+    CREATE TABLE approvals (
+        id                INTEGER PRIMARY KEY,
+        manifest          TEXT NOT NULL,
+        approved_by       TEXT NOT NULL,
+        approved_at       TEXT NOT NULL,
+        fingerprints_json TEXT NOT NULL
+    );
+    CREATE INDEX approvals_by_manifest ON approvals (manifest, id);
+    """),
 ]
 
 # Upload states: `new` (row claimed, no session), `session` (URI committed, bytes may be on the
