@@ -421,8 +421,9 @@ class _Writer:
             count = {"error": 0, "warning": 0}
             for finding in findings:
                 count[finding.severity] = count.get(finding.severity, 0) + 1
-            out.append(f'<details open class="cues" lang="{_e(lang)}"><summary>{_e(lang)} — '
-                       f"{_e(pipeline.caption_name(checked.capsule, lang))}: "
+            out.append(f'<details open class="cues" lang="{_e(lang)}" dir="{dirn}"><summary '
+                       f'dir="ltr">{_e(lang)} — <bdi>'
+                       f"{_e(pipeline.caption_name(checked.capsule, lang))}</bdi>: "
                        f"{len(track.cues)} cues, {count['error']} errors, "
                        f"{count['warning']} warnings ({_e(str(track.path))})</summary>")
             general = by_cue.get(None, [])
@@ -510,12 +511,13 @@ class _Writer:
             f"<tr><td>{_e(s.name)}</td><td>{_e(s.state)}</td><td>"
             f"{_e(', '.join(f'{u} {p}' for p, u in s.cost.items()) or '-')}</td>"
             f"<td dir=\"auto\">{_e(s.detail)}</td></tr>" for s in plan.steps)
-        total = ", ".join(f"{u} {p}" for p, u in plan.cost.items()) or "nothing"
+        total = " · ".join(f"{p}: {u}" for p, u in sorted(plan.cost.items())) or "nothing"
         note = f'<p class="warning">{_e(self.section.plan_note)}</p>' \
             if self.section.plan_note else ""
         return (f"<h3>Plan</h3>{note}<table class=\"plan\"><tr><th>step</th><th>state</th>"
                 f"<th>quota</th><th>detail</th></tr>{rows}</table>"
-                f'<p class="cost">Quota cost: {_e(total)} units</p>')
+                f'<p class="cost">Quota cost: {_e(total)} (units per pool; the day\'s '
+                "quota is counted in Pacific time)</p>")
 
     def _fingerprints(self) -> str:
         rows = "".join(
