@@ -576,10 +576,12 @@ def fold_html(text: str, lang: str) -> str:
     text = text.strip("\n")
     at = fold_point(text)
     rest = text[at:]
-    more = f'<span class="below-fold">{_e(rest)}</span>' if rest else ""
-    marker = '<span class="more" dir="ltr"> …more</span>' if rest else ""
-    return (f'<p class="description" lang="{_e(lang)}" dir="{direction(lang)}">'
-            f'<span class="above-fold">{_e(text[:at])}</span>{marker}{more}</p>')
+    dirn = direction(lang)
+    marker = '<span class="more" dir="ltr">…more</span>' if rest else ""
+    more = (f'<p class="below-fold" lang="{_e(lang)}" dir="{dirn}" title="below the fold: '
+            f'shown after …more">{_e(rest)}</p>') if rest else ""
+    return (f'<p class="description" lang="{_e(lang)}" dir="{dirn}">'
+            f'<span class="above-fold">{_e(text[:at])}</span>{marker}</p>{more}')
 
 
 def schedule_text(meta: VideoMetadata) -> str:
@@ -670,8 +672,11 @@ border-inline-start:2px dashed #c00;position:relative}
 .cut::after{content:attr(data-cut);position:absolute;font-size:.6rem;color:#c00;top:-1.1em;
 white-space:nowrap}
 .count{font-size:.8rem;color:#606060}.count.over{color:#c00}
-.above-fold{white-space:pre-wrap}.below-fold{white-space:pre-wrap;color:#aaa}
-.more{font-weight:bold}
+.above-fold{white-space:pre-wrap}
+.below-fold{white-space:pre-wrap;color:#aaa;border-top:1px dashed #ccc;margin-top:0;
+padding-top:.3rem}
+.more{font-weight:bold;margin-inline-start:.4rem}
+.description{margin-bottom:.3rem}
 .tags{display:flex;flex-wrap:wrap;gap:.3rem;list-style:none;padding:0;margin:0}
 .tags li{background:#f2f2f2;border-radius:.4rem;padding:.1rem .5rem}
 .thumbs{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-end}

@@ -61,9 +61,16 @@ def watch_page(api: Any, video_id: str, hl: str | None = None) -> tuple[int, str
         f'label="{esc(t.get("name") or t["language"])}" '
         f'src="/api/timedtext?id={esc(t["id"])}"{" default" if n == 0 else ""}>'
         for n, t in enumerate(t for t in tracks if t.get("status") == "serving"))
+    serving = [t for t in tracks if t.get("status") == "serving"]
+    buttons = "".join(
+        f'<button type="button" class="cc" data-track="{n}" lang="{esc(t["language"])}" '
+        f'dir="{direction(t["language"])}">{esc(t.get("name") or t["language"])}</button>'
+        for n, t in enumerate(serving))
     frame = "player short" if short else "player"
     player = (f'<div class="{frame}"><video id="player" controls preload="auto" '
-              f'src="/videoplayback?v={esc(video_id)}">{track_tags}</video></div>')
+              f'src="/videoplayback?v={esc(video_id)}">{track_tags}</video></div>'
+              f'<p class="captions">Subtitles/CC: {buttons}<button type="button" class="cc" '
+              f'data-track="-1">Off</button></p><script>{_CC_SCRIPT}</script>')
     state = state_html(status, api.clock.now())
     rows = [("upload", status.get("uploadStatus")),
             ("made for kids", status.get("selfDeclaredMadeForKids")),
@@ -236,6 +243,22 @@ def _pad(clock: str) -> str:
     return f"{int(hours):02d}:{rest}"
 
 
+# One track shown at a time, as YouTube's CC menu does.
+_CC_SCRIPT = """
+document.querySelectorAll('button.cc').forEach(function (button) {
+  button.addEventListener('click', function () {
+    var tracks = document.getElementById('player').textTracks;
+    var chosen = parseInt(button.dataset.track, 10);
+    for (var i = 0; i < tracks.length; i++) {
+      tracks[i].mode = i === chosen ? 'showing' : 'disabled';
+    }
+    document.querySelectorAll('button.cc').forEach(function (b) {
+      b.classList.toggle('on', b === button); });
+  });
+});
+"""
+
+
 # ----------------------------------------------------------------------------- page
 def _page(title: str, body: str, *, lang: str = "") -> str:
     return ("<!doctype html><html><head><meta charset=\"utf-8\">"
@@ -249,6 +272,8 @@ def _page(title: str, body: str, *, lang: str = "") -> str:
             "padding:.2rem .6rem;font-size:.9rem}.state.scheduled{background:#e8f0fe}"
             ".uploads{list-style:none;padding:0}.uploads li{display:flex;gap:1rem;"
             "align-items:center;margin:.5rem 0}"
+            ".cc{margin:0 .2rem;border-radius:1rem;border:1px solid #ccc;background:#f2f2f2}"
+            ".cc.on{background:#0f0f0f;color:#fff}"
             "th{text-align:start;padding-inline-end:1rem}</style></head><body>"
             "<p><small>capsule sandbox: a rehearsal, not YouTube</small></p>"
             f"{body}</body></html>")
