@@ -283,6 +283,20 @@ def current_fingerprints(checked: pipeline.Checked, env: pipeline.Env) -> dict[s
     return out
 
 
+def quick_check(capsule: Capsule, env: pipeline.Env) -> pipeline.Checked:
+    """What fingerprints need, without preflight's full decode of the video (for `status`)."""
+    from captions.reading import read_track
+    from captions.style import Style
+    from captions.video import probe
+
+    tracks = {lang: read_track(spec.path, encoding=spec.encoding, language=lang)
+              for lang, spec in capsule.subtitles.items()}
+    style_text = capsule.style or env.default_style
+    return pipeline.Checked(capsule, probe(capsule.video), tracks,
+                            VideoMetadata.from_mapping(capsule.metadata),
+                            Style.parse(style_text), style_text)
+
+
 def ensure_approved(journal: Journal, checked: pipeline.Checked, env: pipeline.Env) -> Approval:
     """NotApproved (one line naming what changed) unless the last approval still holds."""
     capsule = checked.capsule
@@ -305,6 +319,10 @@ def write_proof(capsule: Capsule, sections: list[Section], out: Path, *,
     """Write the proof folder atomically: built beside `out` under a temporary name, then
     renamed over it (an earlier proof is replaced whole, never half)."""
     out = Path(out)
+    if out.exists() and not (out.is_dir() and (not any(out.iterdir())
+                                                or (out / PROOF_FILE).is_file())):
+        raise InvalidInput(f"{out}: exists and is not a proof folder (no {PROOF_FILE}); "
+                           "give a new or empty folder, it is replaced whole")
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = parent / f".{out.name}.tmp-{os.getpid()}"
@@ -337,6 +355,16 @@ def write_proof(capsule: Capsule, sections: list[Section], out: Path, *,
     return Proof(out, sections, len(files), sum(p.stat().st_size for p in files))
 
 
+def _place(source: Path, target: Path) -> None:
+    """The video in the proof: a hard link when the filesystem allows (a 2-hour film is not
+    copied; a later burn replaces its file by rename, so the proof keeps what was reviewed),
+    else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def _fsync_tree(root: Path) -> None:
     for path in root.rglob("*"):
         if path.is_file():
@@ -360,7 +388,7 @@ class _Writer:
         s = self.section
         capsule = s.checked.capsule
         suffix = s.picture.suffix or ".mp4"
-        shutil.copyfile(s.picture, self.folder / f"video{suffix}")
+        _place(s.picture, self.folder / f"video{suffix}")
         parts = [f'<section class="publication" id="pub-{self.key}">',
                  f"<h2>{_e(s.name)} <small>{_e(capsule.path.name)}</small></h2>",
                  self._player(f"{s.name}/video{suffix}"), self._cues(), self._metadata(),

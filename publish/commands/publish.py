@@ -262,8 +262,7 @@ def _approval(app: App, journal: Any, capsule: Any) -> dict[str, Any] | None:
                        crf=int(settings.crf), preset=str(settings.preset),
                        default_style=str(settings.subtitle_style))
     try:
-        checked = pipeline.preflight(capsule, default_style=env.default_style,
-                                     scheduled=pipeline.scheduled_time(journal, capsule, ""))
+        checked = review.quick_check(capsule, env)
         changed = review.changes(approval.fingerprints,
                                  review.current_fingerprints(checked, env))
     except Exception as exc:  # status must show, even if the capsule no longer checks

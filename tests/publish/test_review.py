@@ -269,3 +269,13 @@ def test_approval_is_kept_in_the_journal(env, proof, capsule, isolated):
     assert empty.exit_code == ExitCode.INVALID_INPUT
     neither = run("review", str(capsule))
     assert neither.exit_code == ExitCode.USAGE
+    # A folder that is not a proof is never replaced.
+    keep = capsule.parent / "keep"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine", encoding="utf-8")
+    refused = run("review", str(capsule), "-o", str(keep))
+    assert refused.exit_code == ExitCode.INVALID_INPUT
+    assert refused.stderr.splitlines()[-1] == (
+        f"capsule: error: {keep}: exists and is not a proof folder (no review.json); give a "
+        "new or empty folder, it is replaced whole")
+    assert [p.name for p in keep.iterdir()] == ["notes.txt"]
