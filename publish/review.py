@@ -336,7 +336,7 @@ def write_proof(capsule: Capsule, sections: list[Section], out: Path, *,
             if on_event:
                 on_event(f"{section.name}: copying {section.picture.name}")
             bodies.append(_Writer(section, folder).html())
-        page = _page(capsule, sections, bodies)
+        page = _page(capsule, sections, bodies, out)
         (tmp / "index.html").write_text(page, encoding="utf-8")
         (tmp / PROOF_FILE).write_text(json.dumps(
             {"manifest": str(capsule.path), "written_at": now_iso(),
@@ -655,7 +655,7 @@ def srt_to_vtt(srt: str) -> str:
 
 
 # ----------------------------------------------------------------------------------- page
-def _page(capsule: Capsule, sections: list[Section], bodies: list[str]) -> str:
+def _page(capsule: Capsule, sections: list[Section], bodies: list[str], out: Path) -> str:
     written = datetime.now(UTC).astimezone(MOROCCO).strftime("%Y-%m-%d %H:%M")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -666,7 +666,7 @@ def _page(capsule: Capsule, sections: list[Section], bodies: list[str]) -> str:
 <header><h1 dir="auto">Proof: {_e(capsule.name)}</h1>
 <p class="note">{_e(capsule.path)} · written {written} Africa/Casablanca ·
 {len(sections)} publication(s). Approve exactly this with
-<code>capsule review {_e(capsule.path)} --approve "NAME" -o THIS-FOLDER</code>.</p></header>
+<code>capsule review {_e(capsule.path)} -o {_e(out)} --approve "NAME"</code>.</p></header>
 {''.join(bodies)}
 <script>{_JS}</script>
 </body></html>

@@ -279,3 +279,27 @@ def test_approval_is_kept_in_the_journal(env, proof, capsule, isolated):
         f"capsule: error: {keep}: exists and is not a proof folder (no review.json); give a "
         "new or empty folder, it is replaced whole")
     assert [p.name for p in keep.iterdir()] == ["notes.txt"]
+
+
+def test_vertical_video_is_proofed_in_a_vertical_frame(env, tmp_path, browser):
+    folder = tmp_path / "short"
+    folder.mkdir()
+    make_clip(folder / "clip.mp4", seconds=2.0, size=(180, 320))
+    (folder / "fr.srt").write_text(base.SRT_FR, encoding="utf-8")
+    (folder / "ar.srt").write_text(base.SRT_AR, encoding="utf-8")
+    manifest = folder / "capsule.toml"
+    manifest.write_text(base.MANIFEST.replace('languages = ["ar", "fr"]', "languages = []"),
+                        encoding="utf-8")
+    out = folder / "proof"
+    result = run("review", str(manifest), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "burning" not in result.stderr  # nothing burned: the source is what goes out
+    assert sha256(out / "main" / "video.mp4") == sha256(folder / "clip.mp4")
+    browser.get((out / "index.html").as_uri())
+    frame = browser.find_element("css selector", ".frame")
+    assert "vertical" in frame.get_attribute("class").split()
+    assert frame.size["height"] > 1.7 * frame.size["width"]
+    size = wait(lambda: browser.execute_script(
+        "const v = document.querySelector('video'); return v.videoWidth && "
+        "[v.videoWidth, v.videoHeight];"), what="the vertical video to load")
+    assert size == [180, 320]
