@@ -76,10 +76,10 @@ def child_capsule(url: str, token_json: str, path: Path, chunk: int, journal: Pa
 
     from google.oauth2.credentials import Credentials
 
-    from publish.client import youtube_service
     from publish.journal import Journal
-    from publish.metadata import VideoMetadata
-    from publish.upload import ResumableUpload, fingerprint
+    from publish.youtube.client import youtube_service
+    from publish.youtube.metadata import VideoMetadata
+    from publish.youtube.resumable import ResumableUpload, fingerprint
 
     sent = [0]
     original_send = hc.HTTPConnection.send

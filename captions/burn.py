@@ -38,7 +38,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
 
+from captions.checking import check_track
 from captions.errors import CaptionsError, SubtitleCheckError, VideoError
+from captions.reading import read_track
+from captions.render import render_overlays
 from captions.video import VideoInfo, decode_failure, ffmpeg_exe, ffmpeg_path, probe
 from config.atomic import fsync_dir
 
@@ -124,7 +127,6 @@ def burn(video: Path | str, tracks: Sequence, output: Path | str, *, style: Any,
     video, output = Path(video), Path(output)
     info = info or probe(video)
     check_output(video, output, force=force)
-    from captions.render import render_overlays
 
     overlays = render_overlays(tracks, info.width, info.height, style)
     return burn_overlays(video, overlays, output, crf=crf, preset=preset, force=force,
@@ -139,8 +141,6 @@ def load_checked_tracks(paths: Sequence[Path | str], *, languages: Sequence[str]
     `languages[i]` is the language of `paths[i]` (missing ones are detected). The first file
     with an error raises SubtitleCheckError naming its first error (nothing is burned).
     """
-    from captions.checking import check_track
-    from captions.reading import read_track
 
     tracks, warnings = [], []
     for i, path in enumerate(paths):

@@ -25,10 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from captions.errors import LayoutError, SubtitleReadError
+from captions.language import LanguageUnknownError
 from captions.layout import visible_length
 from captions.markup import find_emoji
 from captions.model import Cue, Finding, Track
-from captions.reading import clock
+from captions.reading import clock, read_track
+from captions.render import layout_cue
 
 if TYPE_CHECKING:
     from captions.style import Style
@@ -219,8 +222,6 @@ class _Checker:
             self.check_layout(cue)
 
     def check_layout(self, cue: Cue) -> None:
-        from captions.errors import LayoutError
-        from captions.render import layout_cue
 
         try:
             layout_cue(cue, self.track.language, self.video.width, self.video.height,
@@ -277,9 +278,6 @@ def check_files(paths: Iterable[Path | str], *, video: Path | str | None = None,
     `video` is probed once (captions.video.probe) for its duration, frame rate and shape;
     with `style` too, every cue is laid out for that frame (see `check_track`).
     """
-    from captions.errors import SubtitleReadError
-    from captions.language import LanguageUnknownError
-    from captions.reading import read_track
 
     facts = None
     if video is not None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from captions.errors import LayoutError, SubtitleCheckError
+from captions.layout import visible_length, wrap_offsets
 from captions.model import Cue, Span, Track
 from captions.reading import LEFT_OUT, clock
 from config.atomic import write_bytes
@@ -100,7 +101,6 @@ def _wrap(cue: Cue, language: str, max_chars: int) -> list[str]:
 
 
 def _rewrap(lines: list[list[Span]], language: str, max_chars: int) -> list[str]:
-    from captions.layout import visible_length, wrap_offsets
 
     chars: list[tuple[str, Span]] = []  # one entry per character, with its span's style
     for n, line in enumerate(lines):

@@ -18,12 +18,12 @@ from config.errors import ConfigError
 from config.settings import read_toml
 
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "capsule": ("name", "channel"),
+    "capsule": ("name", "channel", "campaign"),
     "video": ("source",),
     "subtitles": (),  # one table per language
     "burn": ("languages", "style", "output"),
     "captions": ("languages", "names"),
-    "metadata": (),  # checked by the metadata rules (publish.metadata)
+    "metadata": (),  # checked by the metadata rules (publish.youtube.metadata)
     "thumbnail": ("file", "at", "title"),
     "playlist": ("id", "title", "create"),
     "schedule": ("publish_at", "timezone"),
@@ -71,6 +71,7 @@ class Capsule:
     playlist: PlaylistSpec | None
     channel: str | None
     lines: dict[str, int] = field(default_factory=dict, repr=False)
+    campaign: str | None = None  # groups capsules in `capsule stats report --campaign`
 
     def line_of(self, key: str) -> int | None:
         """The manifest line that sets `key` (dotted), or its closest enclosing table."""
@@ -220,7 +221,7 @@ def load_manifest(path: Path | str, *, default_timezone: str = "Africa/Casablanc
         path=path.resolve(), name=name, video=video, subtitles=subtitles, burn=burn,
         style=text("burn", "style"), burn_output=burn_output, captions=captions,
         caption_names=dict(names), metadata=metadata, thumbnail=thumbnail, playlist=playlist,
-        channel=text("capsule", "channel"), lines=lines,
+        channel=text("capsule", "channel"), lines=lines, campaign=text("capsule", "campaign"),
     )
 
 

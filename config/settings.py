@@ -53,6 +53,26 @@ def _parse_float(lo: float) -> Callable[[Any], float]:
     return parse
 
 
+def _parse_at_least(lo: float) -> Callable[[Any], float]:
+    def parse(raw: Any) -> float:
+        value = _parse_float(float("-inf"))(raw)
+        if value < lo:
+            raise ValueError(f"expected a number of at least {lo:g}, got {value:g}")
+        return value
+    return parse
+
+
+def _parse_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
 def _parse_str(raw: Any) -> str:
     if not isinstance(raw, str):
         raise ValueError(f"expected a string, got {raw!r}")
@@ -140,6 +160,17 @@ KEYS: dict[str, KeySpec] = {
                         "time zone of publication times written without one"),
     "quota_units": KeySpec(_parse_int(1), 10_000, "daily quota units of the API project"),
     "quota_uploads": KeySpec(_parse_int(1), 100, "daily videos.insert calls allowed"),
+    "duplicate_check": KeySpec(_parse_bool, True, "before a first upload, look for the same "
+                               "video among the channel's uploads"),
+    "duplicate_window_uploads": KeySpec(_parse_int(1, 20_000), 500,
+                                        "how many of the newest uploads the check reads"),
+    "duplicate_window_days": KeySpec(_parse_int(1, 36_500), 90,
+                                     "how many days back the check reads"),
+    "duplicate_settle_seconds": KeySpec(_parse_at_least(1.0), 1.5,
+                                        "wait after an upload before looking for a twin "
+                                        "uploaded at the same time (at least 1)"),
+    "stats_discover_uploads": KeySpec(_parse_bool, False, "`stats collect` first tracks every "
+                                      "new video of the channel's uploads playlist"),
 }
 
 CHANNEL_KEYS: dict[str, KeySpec] = {

@@ -1,8 +1,9 @@
 """The journal: one SQLite file recording uploads, their sessions, every API call and each step.
 
 Migrations: `MIGRATIONS` is an ordered list of (version, SQL script). Version 1 holds the upload,
-quota-ledger and step tables (owned by publish/upload.py and publish/quota.py). Other parts (the
-stats helper) APPEND their own tables as the next number (2, 3, …); never edit an applied one.
+quota-ledger and step tables (owned by publish/youtube/upload.py and publish/youtube/quota.py).
+Other parts (the stats helper) APPEND their own tables as the next number (2, 3, …); never
+edit an applied one.
 
 Concurrency (shared reference reliability.md §5): WAL, busy_timeout 5000 ms, synchronous=NORMAL,
 autocommit mode with every write in an explicit `BEGIN IMMEDIATE` (a deferred read-then-write
@@ -120,9 +121,77 @@ MIGRATIONS: list[tuple[int, str]] = [
         PRIMARY KEY (video_id, country)
     );
     """),
-    # 3: sign-off (publish/review.py). One row per `capsule review --approve`: who, when, and
-    # the fingerprints of what was seen (picture, captions, metadata, thumbnail per publication).
+    # 3: audience depth and campaigns (publish/stats/analytics.py, publish/stats/campaign.py).
+    # Daily rows gain the Analytics v2 metrics and a `final` flag (YouTube revises its latest
+    # days: a partial row is asked for again). Country rows are kept per calendar month (the
+    # geography report has no day dimension), traffic sources and device types per day (with
+    # the list of values seen, so a report sums each with one scan and no sort), the
+    # retention curve per video (WITHOUT ROWID: a report reads them per video and period, in
+    # key order, with no second lookup). A tracked video names its campaign, capsule, variant and
+    # language so versions of one capsule compare, and the Pacific days its Analytics rows are
+    # final through (daily, countries), last checked on, and its retention curve was read on.
     (3, """
+    ALTER TABLE analytics_daily ADD COLUMN average_view_percentage REAL;
+    ALTER TABLE analytics_daily ADD COLUMN subscribers_gained INTEGER;
+    ALTER TABLE analytics_daily ADD COLUMN subscribers_lost INTEGER;
+    ALTER TABLE analytics_daily ADD COLUMN shares INTEGER;
+    ALTER TABLE analytics_daily ADD COLUMN likes INTEGER;
+    ALTER TABLE analytics_daily ADD COLUMN final INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX analytics_daily_by_day ON analytics_daily (day);
+
+    ALTER TABLE analytics_countries RENAME TO analytics_countries_v2;
+    CREATE TABLE analytics_countries (
+        video_id        TEXT NOT NULL,
+        country         TEXT NOT NULL,
+        views           INTEGER,
+        minutes_watched REAL,
+        start_day       TEXT NOT NULL,
+        end_day         TEXT NOT NULL,
+        fetched_at      TEXT NOT NULL,
+        PRIMARY KEY (video_id, start_day, country)
+    ) WITHOUT ROWID;
+    INSERT INTO analytics_countries SELECT video_id, country, views, minutes_watched,
+        start_day, end_day, fetched_at FROM analytics_countries_v2;
+    DROP TABLE analytics_countries_v2;
+
+    CREATE TABLE analytics_sources (
+        video_id        TEXT NOT NULL,
+        day             TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        value           TEXT NOT NULL,
+        views           INTEGER,
+        minutes_watched REAL,
+        PRIMARY KEY (video_id, kind, day, value)
+    ) WITHOUT ROWID;
+    CREATE TABLE analytics_source_values (
+        kind  TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (kind, value)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE analytics_retention (
+        video_id    TEXT NOT NULL,
+        ratio       REAL NOT NULL,
+        watch_ratio REAL,
+        relative    REAL,
+        end_day     TEXT NOT NULL,
+        fetched_at  TEXT NOT NULL,
+        PRIMARY KEY (video_id, ratio)
+    );
+
+    ALTER TABLE tracked_videos ADD COLUMN campaign TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN capsule TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN variant TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN language TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN analytics_through TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN analytics_checked_on TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN countries_through TEXT;
+    ALTER TABLE tracked_videos ADD COLUMN retention_on TEXT;
+    CREATE INDEX tracked_videos_by_campaign ON tracked_videos (campaign);
+    """),
+    # 4: sign-off (publish/review.py). One row per `capsule review --approve`: who, when, and
+    # the fingerprints of what was seen (picture, captions, metadata, thumbnail per publication).
+    (4, """
     CREATE TABLE approvals (
         id                INTEGER PRIMARY KEY,
         manifest          TEXT NOT NULL,
@@ -198,7 +267,8 @@ class Journal:
         except BaseException as exc:
             self.conn.close()  # a refused file must not leave its connection open
             if isinstance(exc, sqlite3.DatabaseError):
-                raise JournalError(f"{self.path}: cannot open the journal: {exc}") from exc
+                raise JournalError(f"{self.path}: cannot open the journal: {exc}; run "
+                                   "`capsule journal check`") from exc
             raise
 
     # ------------------------------------------------------------ plumbing

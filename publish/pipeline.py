@@ -9,7 +9,6 @@ to silently replace the picture of a published video (`--new-version` uploads a 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -18,31 +17,43 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from captions.burn import burn
+from captions.checking import check_track
+from captions.errors import CaptionsError
+from captions.normalize import write_srt
+from captions.reading import read_track
+from captions.style import Style
+from captions.video import probe, verify_decodes
+from config.atomic import write_text
 from config.manifest import Capsule
-from publish import quota
 from publish.errors import InvalidInput
 from publish.journal import Journal, now_iso
-from publish.metadata import VideoMetadata
+from publish.journal_rebuild import record_from_channel
+from publish.publication import (
+    METADATA_PARTS,
+    Publication,
+    caption_name,
+    find_publication,
+    metadata_fp,
+    metadata_record,
+    picture_inputs,
+)
+from publish.publication import caption_fp as _caption_fp
+from publish.publication import caption_srt as _caption_srt
+from publish.publication import digest as _digest
+from publish.publication import sha256_file as _sha256
+from publish.publication import upload_source as _upload_source
+from publish.stats.store import track
+from publish.youtube import quota
+from publish.youtube.caption_tracks import put_track
+from publish.youtube.channel_check import DuplicateOnChannel, RemoteVideo
+from publish.youtube.metadata import VideoMetadata
+from publish.youtube.playlist import add_to_playlist
+from publish.youtube.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
+from publish.youtube.upload import RetryPolicy, UploadContext, UploadJob, run_upload
 
 log = logging.getLogger(__name__)
 
-PUBLICATIONS_SQL = """
-CREATE TABLE publications (
-    id          INTEGER PRIMARY KEY,
-    manifest    TEXT NOT NULL,
-    channel     TEXT NOT NULL DEFAULT '',
-    version     INTEGER NOT NULL DEFAULT 1,
-    picture_fp  TEXT,
-    upload_id   INTEGER REFERENCES uploads (id),
-    video_id    TEXT,
-    replaces    INTEGER REFERENCES publications (id),
-    state       TEXT NOT NULL DEFAULT 'active',
-    created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL
-);
-CREATE UNIQUE INDEX publications_active ON publications (manifest, channel)
-    WHERE state = 'active';
-"""
 
 SIDE_CAR = ".capsule.json"  # beside a burned output: the fingerprint of its inputs
 
@@ -77,21 +88,6 @@ class Step:
     def to_json(self) -> dict[str, Any]:
         return {"step": self.name, "state": self.state, "cost": self.cost,
                 "detail": self.detail, "result": self.result}
-
-
-@dataclass
-class Publication:
-    id: int
-    manifest: str
-    channel: str
-    version: int
-    picture_fp: str | None
-    upload_id: int | None
-    video_id: str | None
-    replaces: int | None
-    state: str
-    created_at: str
-    updated_at: str
 
 
 @dataclass
@@ -150,24 +146,13 @@ class Env:
     burn_progress: Callable[..., None] | None = None
     upload_progress: Callable[..., None] | None = None
     sleep: Callable[[float], None] | None = None
+    channel_check: Any = None  # youtube.channel_check.CheckSettings; None: trust the journal
+    force_duplicate: bool = False
 
     def note(self, message: str) -> None:
         log.info("%s", message)
         if self.on_event:
             self.on_event(message)
-
-
-def ensure_schema(journal: Journal) -> None:
-    """The publications table (created on first use; the journal's migrations own the rest)."""
-    exists = journal.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'publications'").fetchone()
-    if exists:
-        return
-    with journal.write() as c:
-        if not c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                         "AND name = 'publications'").fetchone():
-            for statement in filter(None, (s.strip() for s in PUBLICATIONS_SQL.split(";"))):
-                c.execute(statement)
 
 
 # ----------------------------------------------------------------------------------- preflight
@@ -179,11 +164,6 @@ def preflight(capsule: Capsule, *, default_style: str = "outline",
     passed, the same time in the manifest is history, not an error (tags can still be updated).
     Raises PreflightFailed listing every problem, each one line naming its file and line.
     """
-    from captions.checking import check_track
-    from captions.errors import CaptionsError
-    from captions.reading import read_track
-    from captions.style import Style
-    from captions.video import probe, verify_decodes
 
     problems: list[str] = []
     warnings: list[str] = []
@@ -251,7 +231,6 @@ def _finding_line(finding: Any, *, severity: bool = True) -> str:
 
 
 def _thumbnail_problems(capsule: Capsule, info: Any) -> list[str]:
-    from publish.thumbnail import check_thumbnail
 
     spec = capsule.thumbnail
     if spec.file is not None:
@@ -286,47 +265,6 @@ def parse_time_ms(text: str) -> int:
 
 
 # ----------------------------------------------------------------------------------- fingerprints
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _digest(data: Any) -> str:
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def picture_inputs(checked: Checked, env: Env) -> dict[str, Any]:
-    """Everything that decides the uploaded picture: source video, burned subtitles, style."""
-    capsule = checked.capsule
-    inputs: dict[str, Any] = {"video": _sha256(capsule.video)}
-    if capsule.burn:
-        inputs["subtitles"] = {lang: {"sha256": _sha256(capsule.subtitles[lang].path),
-                                      "encoding": capsule.subtitles[lang].encoding}
-                               for lang in capsule.burn}
-        inputs["order"] = list(capsule.burn)
-        inputs["style"] = checked.style_text
-        inputs["encoder"] = {"crf": env.crf, "preset": env.preset}
-    return inputs
-
-
-METADATA_PARTS = ("snippet", "status", "localizations", "recordingDetails")
-
-
-def metadata_fp(metadata: VideoMetadata) -> str:
-    return _digest(metadata.to_resource())
-
-
-def metadata_record(metadata: VideoMetadata, **extra: Any) -> dict[str, Any]:
-    """What the journal keeps of the metadata YouTube holds: one fingerprint per part."""
-    resource = metadata.to_resource()
-    return {"fingerprint": metadata_fp(metadata),
-            "parts": {p: _digest(resource[p]) for p in METADATA_PARTS if p in resource},
-            "publish_at": metadata.publish_at.isoformat() if metadata.publish_at else None,
-            **extra}
 
 
 def scheduled_time(journal: Journal, capsule: Capsule, channel: str) -> datetime | None:
@@ -338,18 +276,6 @@ def scheduled_time(journal: Journal, capsule: Capsule, channel: str) -> datetime
 
 
 # ----------------------------------------------------------------------------------- journal rows
-def find_publication(journal: Journal, capsule: Capsule, channel: str) -> Publication | None:
-    ensure_schema(journal)
-    row = journal.conn.execute(
-        "SELECT * FROM publications WHERE manifest = ? AND channel = ? AND state = 'active'",
-        (str(capsule.path), channel)).fetchone()
-    return Publication(**dict(row)) if row else None
-
-
-def publications(journal: Journal) -> list[Publication]:
-    ensure_schema(journal)
-    rows = journal.conn.execute("SELECT * FROM publications ORDER BY id").fetchall()
-    return [Publication(**dict(r)) for r in rows]
 
 
 def _update_publication(journal: Journal, pub_id: int, **fields: Any) -> None:
@@ -409,9 +335,16 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
         steps.append(Step("burn", "done" if done else "pending",
                           detail=f"{'+'.join(capsule.burn)} into {capsule.burn_output}"))
     uploaded = current is not None and current.video_id is not None
-    steps.append(Step("upload", "done" if uploaded else "pending", ["videos.insert"],
-                      detail=(f"video {current.video_id}" if uploaded
-                              else f"{_upload_source(capsule).name}")))
+    calls, detail = ["videos.insert"], f"{_upload_source(capsule).name}"
+    check = env.channel_check
+    if not uploaded and check is not None and check.enabled and not env.force_duplicate \
+            and not new_version:
+        from publish.youtube.channel_check import check_calls
+
+        calls += check_calls(check.window)
+        detail += f" (channel checked first: at most {check.window.uploads} uploads)"
+    steps.append(Step("upload", "done" if uploaded else "pending", calls,
+                      detail=f"video {current.video_id}" if uploaded else detail))
 
     meta_record = _step_record(journal, current, "metadata")
     meta_state = "done"
@@ -468,10 +401,6 @@ def burn_is_current(output: Path, picture_fp: str) -> bool:
             and data.get("mtime_ns") == stat.st_mtime_ns)
 
 
-def _upload_source(capsule: Capsule) -> Path:
-    return capsule.burn_output if capsule.burn else capsule.video
-
-
 def _changed_inputs(journal: Journal, pub: Publication, inputs: dict[str, Any]) -> str:
     row = journal.conn.execute("SELECT result_json FROM steps WHERE upload_id = ? AND "
                                "step = 'picture'", (pub.upload_id,)).fetchone()
@@ -487,24 +416,6 @@ def _changed_inputs(journal: Journal, pub: Publication, inputs: dict[str, Any]) 
         if before.get(key) != inputs.get(key):
             changed.append(label)
     return "changed: " + ", ".join(changed) if changed else "changed inputs"
-
-
-def caption_name(capsule: Capsule, lang: str) -> str:
-    from publish.captions_api import track_name
-
-    return capsule.caption_names.get(lang) or track_name(lang)
-
-
-def _caption_srt(checked: Checked, lang: str) -> str:
-    from captions.normalize import normalize_track
-
-    fps = float(checked.info.fps) if checked.info is not None else 25.0
-    return normalize_track(checked.tracks[lang], fps=fps)
-
-
-def _caption_fp(checked: Checked, lang: str) -> str:
-    return _digest({"srt": _caption_srt(checked, lang),
-                    "name": caption_name(checked.capsule, lang)})
 
 
 def _thumbnail_fp(capsule: Capsule) -> str:
@@ -566,8 +477,7 @@ class _Run:
 
 
 def _upload(run: _Run, step: Step) -> dict[str, Any]:
-    """The journaled, resumable upload (publish.upload), then the publication row knows it."""
-    from publish.upload import RetryPolicy, UploadContext, UploadJob, run_upload
+    """The journaled, resumable upload (youtube/upload.py), then the publication row knows it."""
 
     env, pub, checked = run.env, run.pub, run.checked
     capsule, journal = checked.capsule, env.journal
@@ -575,11 +485,17 @@ def _upload(run: _Run, step: Step) -> dict[str, Any]:
     if env.sleep is not None:
         policy.sleep = env.sleep
     job = UploadJob(video=_upload_source(capsule), metadata=checked.metadata,
-                    channel=env.channel, restart=run.burned_now and pub.video_id is None)
+                    channel=env.channel, restart=run.burned_now and pub.video_id is None,
+                    force_duplicate=env.force_duplicate or run.plan.new_version)
     ctx = UploadContext(journal=journal, service_factory=run.api, chunk_size=env.chunk_size,
                         policy=policy, limits=env.limits, on_progress=env.upload_progress,
-                        on_event=env.on_event, verify_video=not capsule.burn)
-    outcome = run_upload(job, ctx)
+                        on_event=env.on_event, verify_video=not capsule.burn,
+                        channel_check=env.channel_check)
+    try:
+        outcome = run_upload(job, ctx)
+    except DuplicateOnChannel as found:
+        _adopt_found(run, found)
+        raise
     _update_publication(journal, pub.id, upload_id=outcome.upload_id,
                         video_id=outcome.video_id, picture_fp=run.plan.picture_fp)
     pub.upload_id, pub.video_id = outcome.upload_id, outcome.video_id
@@ -597,8 +513,25 @@ def _upload(run: _Run, step: Step) -> dict[str, Any]:
             "existing": outcome.existing, "resumed": outcome.resumed}
 
 
+def _adopt_found(run: _Run, found: Any) -> None:
+    """The channel already had this capsule's video (another machine, a lost journal): the
+    publication now holds it, with the steps the channel shows done, so a re-run only does
+    what is missing (publish/journal_rebuild.py)."""
+
+    env, pub, checked = run.env, run.pub, run.checked
+    if found.upload_id is None:
+        return
+    _update_publication(env.journal, pub.id, upload_id=found.upload_id,
+                        video_id=found.video_id, picture_fp=run.plan.picture_fp)
+    env.journal.record_step(found.upload_id, "picture", "", "done",
+                            picture_inputs(checked, env))
+    steps = record_from_channel(env.journal, run.api(), checked, env, found.upload_id,
+                                RemoteVideo.parse(found.resource))
+    env.note(f"recorded from the channel for video {found.video_id}: "
+             + ", ".join(["upload", *steps]))
+
+
 def _playlist(run: _Run, step: Step) -> dict[str, Any]:
-    from publish.playlist import add_to_playlist
 
     spec, pub = run.checked.capsule.playlist, run.pub
     wanted = spec.id or spec.title or ""
@@ -611,10 +544,14 @@ def _playlist(run: _Run, step: Step) -> dict[str, Any]:
 
 
 def _track(run: _Run, step: Step) -> dict[str, Any]:
-    from publish.stats.store import track
 
+    capsule = run.checked.capsule
+    # The campaign: the manifest's, else the title of the playlist the capsule goes into.
+    campaign = capsule.campaign or (capsule.playlist.title if capsule.playlist else None)
     track(run.env.journal, run.pub.video_id, source="capsule",
-          title=run.checked.metadata.title)
+          title=run.checked.metadata.title, campaign=campaign, capsule=capsule.name,
+          variant=getattr(run.pub, "variant", None) or "main",
+          language=run.checked.metadata.default_language)
     run.env.journal.record_step(run.pub.upload_id, "statistics", "", "done", {"tracked": True})
     return {"tracked": True}
 
@@ -643,7 +580,6 @@ def _burn(run: _Run, step: Step) -> dict[str, Any]:
 def burn_picture(checked: Checked, env: Env, picture_fp: str) -> dict[str, Any]:
     """Burn the capsule's picture (atomic, with its fingerprint side-car); `capsule review`
     calls it too when the cached burn is not current, so both show the same file."""
-    from captions.burn import burn
 
     capsule = checked.capsule
     tracks = [checked.tracks[lang] for lang in capsule.burn]
@@ -655,7 +591,6 @@ def burn_picture(checked: Checked, env: Env, picture_fp: str) -> dict[str, Any]:
         leftover.unlink(missing_ok=True)  # temp files of burns killed before they finished
     stat = output.stat()
     side = output.with_name(output.name + SIDE_CAR)
-    from config.atomic import write_text
 
     write_text(side, json.dumps({"fingerprint": picture_fp, "size": stat.st_size,
                                  "mtime_ns": stat.st_mtime_ns}, indent=1) + "\n")
@@ -697,8 +632,6 @@ def _update_metadata(run: _Run, step: Step) -> dict[str, Any]:
 
 
 def _caption(run: _Run, step: Step) -> dict[str, Any]:
-    from captions.normalize import write_srt
-    from publish.captions_api import put_track
 
     checked, env, pub = run.checked, run.env, run.pub
     lang = step.name.partition(":")[2]
@@ -723,7 +656,6 @@ def _work_dir(env: Env, pub: Publication) -> Path:
 
 
 def _thumbnail(run: _Run, step: Step) -> dict[str, Any]:
-    from publish.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
 
     checked, env, pub = run.checked, run.env, run.pub
 

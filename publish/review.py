@@ -30,7 +30,7 @@ from config.manifest import Capsule
 from publish import pipeline
 from publish.errors import InvalidInput
 from publish.journal import Journal, now_iso
-from publish.metadata import CATEGORIES, TAGS_MAX, VideoMetadata, tags_length
+from publish.youtube.metadata import CATEGORIES, TAGS_MAX, VideoMetadata, tags_length
 
 MOROCCO = ZoneInfo("Africa/Casablanca")
 
@@ -513,7 +513,7 @@ class _Writer:
         if spec.file is not None:
             source = spec.file
         else:
-            from publish.thumbnail import frame_thumbnail
+            from publish.youtube.thumbnail import frame_thumbnail
 
             source = frame_thumbnail(capsule.video, pipeline.parse_time_ms(spec.at or "0"),
                                      self.folder / "thumbnail-source.jpg", spec.title,

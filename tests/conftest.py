@@ -17,7 +17,8 @@
         sandbox.upload_log()                           # server byte log per upload session
         sandbox.video_file(video_id)                   # stored bytes of an uploaded video
 
-Clients come from `publish.client` (bundled discovery documents, root URL rewritten).
+Clients are the unmodified Google client built from `publish.discovery` (bundled documents,
+root URL rewritten); capsule's own factory is `publish.youtube.client`.
 Here a request body that stalls is cut after 5 s (20 s by default) to keep tests fast.
 """
 

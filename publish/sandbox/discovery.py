@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from publish.client import discovery_document
+from publish.discovery import discovery_document
 from publish.sandbox.errors import ApiError
 
 DOCUMENTS = ("youtube.v3.json", "youtubeAnalytics.v2.json")

@@ -23,6 +23,18 @@ class SandboxError(Exception):
     """Base of what the sandbox raises to its own HTTP layer."""
 
 
+class SandboxRefused(SandboxError):
+    """A request to drive the sandbox (a fault, a clock move, a duration) was refused."""
+
+
+class SandboxUnreachable(SandboxError):
+    """No sandbox answers where one was expected; start one with `capsule sandbox serve`."""
+
+
+class SandboxStateError(SandboxError):
+    """The state folder holds something that is not (or no longer) a sandbox state."""
+
+
 class ApiError(SandboxError):
     """A Google API error reply: HTTP status, reason, domain and message."""
 

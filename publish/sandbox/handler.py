@@ -22,8 +22,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
-from publish.sandbox import errors
-from publish.sandbox.api import Call
+from publish.sandbox import errors, watch
+from publish.sandbox.calls import Call
 from publish.sandbox.errors import ApiError, OAuthError
 from publish.sandbox.faults import Fault
 from publish.sandbox.fields import apply_mask, parse_mask
@@ -248,7 +248,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _viewer(self, path: str, query: dict[str, list[str]]) -> None:
         """The rehearsal pages and the media they play (publish/sandbox/watch.py)."""
-        from publish.sandbox import watch
 
         api = self.sandbox.api
         arg = {k: v[-1] for k, v in query.items()}
@@ -339,6 +338,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 self._start_session(call)
                 return
             self._read_request(call, upload_type, upload_url)
+            call.extra["slug"] = _slug(self.headers.get("Slug"))
             with sandbox.store.lock:  # handlers run one at a time; bodies are read in parallel
                 status, reply = sandbox.api.call(call)
         except ApiError as exc:
@@ -438,6 +438,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 "method": call.method.id, "params": call.params, "body": call.body,
                 "total": int(total) if total and total.isdigit() else None,
                 "type": self.headers.get("X-Upload-Content-Type"),
+                "slug": _slug(self.headers.get("Slug")),
                 "created": sandbox.clock.timestamp(), "expired": False}
             data["uploads_log"][upload_id] = {"puts": [], "sha256": None}
         sandbox.store.path("sessions", upload_id).touch()
@@ -572,6 +573,16 @@ class SandboxHandler(BaseHTTPRequestHandler):
         except (KeyError, ValueError, TypeError) as exc:
             status, reply = 400, {"error": str(exc).strip("'\"")}
         self._reply_json(status, reply)
+
+
+def _slug(value: str | None) -> str | None:
+    """The file name a client sends in the `Slug` header (percent-encoded UTF-8, RFC 5023);
+    YouTube shows it as the video's original file name (`fileDetails.fileName`)."""
+    if not value:
+        return None
+    from urllib.parse import unquote
+
+    return unquote(value.strip()) or None
 
 
 def _chunk_error(fault: Fault) -> ApiError:

@@ -9,7 +9,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from publish.errors import InvalidInput, TemporaryFailure
+from publish.sandbox.errors import SandboxRefused, SandboxUnreachable
+from publish.sandbox.server import running
 
 _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -19,13 +20,11 @@ def sandbox_url(state: Path, url: str | None = None) -> str:
     """The control base URL: `url` if given, else the sandbox `serve` runs for `state`."""
     if url:
         return url.rstrip("/") + "/"
-    from publish.client import running_sandbox
-
-    target = running_sandbox(state)
-    if target is None or target.endpoints.base is None:
-        raise TemporaryFailure(f"no sandbox is running with state {state}; start one with "
+    found = running(state)
+    if found is None:
+        raise SandboxUnreachable(f"no sandbox is running with state {state}; start one with "
                                "`capsule sandbox serve`")
-    return target.endpoints.base
+    return found.url
 
 
 def control(base: str, verb: str, route: str, body: dict[str, Any] | None = None,
@@ -44,11 +43,11 @@ def control(base: str, verb: str, route: str, body: dict[str, Any] | None = None
             detail = ""
         if isinstance(detail, dict):
             detail = detail.get("message", "")
-        raise InvalidInput(f"sandbox at {base} refused {verb} {route}: "
+        raise SandboxRefused(f"sandbox at {base} refused {verb} {route}: "
                            f"{detail or exc.reason}") from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise TemporaryFailure(f"sandbox at {base} did not answer ({reason}); is it "
+        raise SandboxUnreachable(f"sandbox at {base} did not answer ({reason}); is it "
                                "running? (`capsule sandbox serve`)") from exc
 
 
@@ -56,6 +55,6 @@ def parse_duration(text: str) -> float:
     """`90`, `90s`, `15m`, `2h`, `1d` (may be negative) → seconds."""
     found = _DURATION.match(text)
     if not found:
-        raise InvalidInput(f"duration {text!r}: expected a number with an optional unit "
+        raise SandboxRefused(f"duration {text!r}: expected a number with an optional unit "
                            "s, m, h or d (e.g. 2h)")
     return float(found.group(1)) * _UNITS[found.group(2)]

@@ -19,17 +19,22 @@ import ipaddress
 import json
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from config.atomic import write_text
-from publish.sandbox.api import Call, YouTubeApi
+from publish.discovery import ANALYTICS_DOC, DATA_API_DOC, discovery_document
+from publish.sandbox.api import YouTubeApi
+from publish.sandbox.calls import Call
 from publish.sandbox.clock import SandboxClock
 from publish.sandbox.discovery import Discovery
 from publish.sandbox.errors import ApiError
@@ -202,17 +207,27 @@ class SandboxServer:
     def youtube(self, *scopes: str, key: str | None = None, timeout: float = 15):
         """A Data API client on this sandbox: OAuth with `scopes` (default: capsule's), or an
         API key for public reads."""
-        from publish.client import youtube_service
-
         auth = key if key is not None else self.credentials(scopes or CAPSULE_SCOPES)
-        return youtube_service(auth, endpoint=self.url, timeout=timeout)
+        return self._service(DATA_API_DOC, auth, timeout)
 
     def analytics(self, *scopes: str, timeout: float = 15):
         """An Analytics v2 client on this sandbox (OAuth with `scopes`, default capsule's)."""
-        from publish.client import analytics_service
+        return self._service(ANALYTICS_DOC, self.credentials(scopes or CAPSULE_SCOPES), timeout)
 
-        return analytics_service(self.credentials(scopes or CAPSULE_SCOPES), endpoint=self.url,
-                                 timeout=timeout)
+    def _service(self, doc_name: str, auth: Any, timeout: float):
+        """The unmodified Google client on this sandbox, built from the bundled document."""
+        import google_auth_httplib2
+        import httplib2
+        from googleapiclient.discovery import build_from_document
+
+        http = httplib2.Http(timeout=timeout)
+        # Resumable uploads answer 308 without Location: not a redirect (googleapis #803).
+        http.redirect_codes = frozenset(http.redirect_codes) - {308}
+        doc = discovery_document(doc_name, self.url)
+        if isinstance(auth, str):
+            return build_from_document(doc, http=http, developerKey=auth)
+        return build_from_document(
+            doc, http=google_auth_httplib2.AuthorizedHttp(auth, http=http))
 
     def live_session(self, upload_id: str) -> dict[str, Any] | None:
         """The upload session, or None when unknown, expired or past its lifetime."""
@@ -250,7 +265,8 @@ class SandboxServer:
             digest = sha256_file(media)
             method = self.discovery.methods[session["method"]]
             call = Call(method=method, params=session["params"], body=session["body"],
-                        media=media, media_type=session.get("type"))
+                        media=media, media_type=session.get("type"),
+                        extra={"slug": session.get("slug")})
             _, commit = self.api.uploads[method.id]
             try:
                 result = commit(call)
@@ -296,6 +312,22 @@ class SandboxServer:
     def video_file(self, video_id: str) -> Path:
         """The stored bytes of an uploaded video (to compare with the source)."""
         return self.store.path("media", video_id)
+
+    def add_video(self, media: Path | str, *, title: str, file_name: str | None = None,
+                  privacy: str = "private") -> str:
+        """A video uploaded as the owner would from the website (or from another machine),
+        without spending quota: its bytes are a copy of `media`; returns its id."""
+        import shutil
+
+        method = self.discovery.methods["youtube.videos.insert"]
+        staged = self.store.path("sessions", "added-" + secrets.token_hex(8))
+        shutil.copyfile(media, staged)
+        call = Call(method=method, params={"part": ["snippet", "status"]},
+                    body={"snippet": {"title": title, "categoryId": "22"},
+                          "status": {"privacyStatus": privacy}},
+                    media=staged, media_type="video/mp4", extra={"slug": file_name})
+        with self.store.lock:
+            return self.api.commit_video(call)["id"]
 
     def delete_video(self, video_id: str) -> None:
         """Delete a video as its owner would on the website: it vanishes from every list."""
@@ -369,6 +401,53 @@ class SandboxServer:
         if verb == "POST" and parts[0] == "sessions" and parts[-1] == "expire":
             return 200, {"expired": self.expire_session(parts[1] if len(parts) == 3 else None)}
         return 404, {"error": f"unknown control request {verb} {path}"}
+
+
+@dataclass(frozen=True)
+class Running:
+    """A sandbox that `capsule sandbox serve` keeps running for a state folder."""
+
+    url: str
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+
+
+def running(state: Path) -> Running | None:
+    """The sandbox a `sandbox serve` keeps running with this state folder, if it answers."""
+    try:
+        info = json.loads((state / "server.json").read_text(encoding="utf-8"))
+        url, pid = str(info["url"]), int(info["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not _process_alive(pid) or not _accepts_connections(url):
+        return None
+    client_id = client_secret = None
+    try:
+        secrets_file = json.loads((state / "client_secrets.json").read_text(encoding="utf-8"))
+        entry = secrets_file.get("installed") or {}
+        client_id, client_secret = entry.get("client_id"), entry.get("client_secret")
+    except (OSError, ValueError, AttributeError):
+        pass
+    return Running(url.rstrip("/") + "/", client_id, client_secret)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _accepts_connections(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def _is_loopback(host: str) -> bool:

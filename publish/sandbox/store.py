@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from config.atomic import write_text
-from publish.errors import InvalidInput
+from publish.sandbox.errors import SandboxStateError
 
 STATE_VERSION = 1
 _COLLECTIONS = ("videos", "captions", "thumbnails", "playlists", "playlistItems", "sessions",
@@ -54,10 +54,10 @@ class Store:
         except FileNotFoundError:
             data = {"version": STATE_VERSION, "seed": self.seed, "counter": 0}
         except (OSError, ValueError) as exc:
-            raise InvalidInput(f"{self.state_file}: unreadable sandbox state ({exc}); "
+            raise SandboxStateError(f"{self.state_file}: unreadable sandbox state ({exc}); "
                                "remove the folder to start afresh") from exc
         if not isinstance(data, dict):
-            raise InvalidInput(f"{self.state_file}: not a sandbox state (expected a JSON "
+            raise SandboxStateError(f"{self.state_file}: not a sandbox state (expected a JSON "
                                "object); remove the folder to start afresh")
         for name in _COLLECTIONS:
             data.setdefault(name, {})

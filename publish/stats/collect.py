@@ -8,8 +8,9 @@ hidden (likes), so parsing is separate from fetching and tested on saved replies
 A collection is unattended by design: a kernel lock keeps two runs apart (the second stops at
 once with Busy), every counter reply is fetched before anything is written, and the whole
 snapshot is one transaction, so a failure while fetching counters leaves the history as it was.
-Analytics rows are fetched after the snapshot is saved and stored in a second transaction: an
-Analytics failure keeps that snapshot (the counters were paid for) and still raises.
+Analytics rows (publish/stats/analytics.py: incremental, batched) are fetched after the snapshot
+is saved and stored in a second transaction: an Analytics failure keeps that snapshot (the
+counters were paid for) and still raises.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from publish.errors import Busy, NothingToDo
 from publish.journal import Journal
-from publish.quota import charge, cost
 from publish.stats.store import (
     CountryViews,
     DailyAnalytics,
@@ -38,14 +38,12 @@ from publish.stats.store import (
     tracked_videos,
     utc_stamp,
 )
+from publish.youtube.client import api_error, error_reason
+from publish.youtube.quota import charge, cost
 
 log = logging.getLogger("capsule.stats")
 
 BATCH_SIZE = 50  # ids per batchGetStats or videos.list call
-ANALYTICS_METHOD = "youtubeAnalytics.reports.query"
-ANALYTICS_METRICS = "views,estimatedMinutesWatched,averageViewDuration"
-ANALYTICS_LOOKBACK_DAYS = 90  # first window when nothing is known about a video
-ANALYTICS_REVISION_DAYS = 3  # YouTube revises its latest days: fetch them again
 
 Progress = Callable[[int, int], None]
 
@@ -66,6 +64,8 @@ class CollectResult:
     quota: dict[str, int] = field(default_factory=dict)  # pool -> units
     analytics_days: int = 0
     analytics_countries: int = 0
+    analytics_sources: int = 0  # traffic-source and device-type rows
+    analytics_retention: int = 0  # retention curves read
     collected_at: str | None = None
     duration_s: float = 0.0
     error: str | None = None
@@ -80,6 +80,8 @@ class CollectResult:
                 "missing": self.missing, "method": self.method, "api_calls": self.api_calls,
                 "quota": self.quota, "analytics_days": self.analytics_days,
                 "analytics_countries": self.analytics_countries,
+                "analytics_sources": self.analytics_sources,
+                "analytics_retention": self.analytics_retention,
                 "collected_at": self.collected_at, "duration_s": round(self.duration_s, 3),
                 "error": self.error}
 
@@ -180,7 +182,6 @@ def batch_unavailable(exc: BaseException) -> bool:
     """True when batchGetStats itself is missing or refused: 400, 404, or 403 not about quota."""
     from googleapiclient.errors import HttpError
 
-    from publish.client import error_reason
 
     if not isinstance(exc, HttpError):
         return False
@@ -196,7 +197,6 @@ def fetch_stats(youtube: Any, video_ids: Sequence[str], *,
 
     `on_call(method, status)` is called once per HTTP call, success or not, so each is charged.
     """
-    from publish.client import api_error
 
     method = "videos.batchGetStats"
     items: list[dict[str, Any]] = []
@@ -232,42 +232,6 @@ def fetch_stats(youtube: Any, video_ids: Sequence[str], *,
     return items, method
 
 
-def fetch_analytics(analytics: Any, video_id: str, start: date, end: date, *,
-                    on_call: Callable[[str, str], None] = lambda method, status: None,
-                    retries: int = 3) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(daily reply, by-country reply) of one video between two days (inclusive)."""
-    from publish.client import api_error
-
-    replies = []
-    for dimension in ("day", "country"):
-        try:
-            reply = analytics.reports().query(
-                ids="channel==MINE", startDate=start.isoformat(), endDate=end.isoformat(),
-                metrics=ANALYTICS_METRICS, dimensions=dimension, filters=f"video=={video_id}",
-                sort=dimension if dimension == "day" else "-views",
-            ).execute(num_retries=retries)
-            on_call(ANALYTICS_METHOD, "ok")
-        except Exception as exc:
-            on_call(ANALYTICS_METHOD, "error")
-            raise api_error(exc, doing=f"reading Analytics for {video_id}") from exc
-        replies.append(reply)
-    return replies[0], replies[1]
-
-
-def analytics_window(journal: Journal, video_id: str, published_at: str | None,
-                     today: date) -> tuple[date, date]:
-    """From a few days before the last stored day (revisions), the publication day, or 90 days."""
-    row = journal.conn.execute("SELECT max(day) FROM analytics_daily WHERE video_id = ?",
-                               (video_id,)).fetchone()
-    if row[0]:
-        start = date.fromisoformat(row[0]) - timedelta(days=ANALYTICS_REVISION_DAYS)
-    elif published_at:
-        start = date.fromisoformat(published_at[:10])
-    else:
-        start = today - timedelta(days=ANALYTICS_LOOKBACK_DAYS)
-    return min(start, today), today
-
-
 # The run -------------------------------------------------------------------------------------
 
 def collect(journal: Journal, connect: Callable[[], tuple[Any, Any]], *, channel: str = "",
@@ -279,7 +243,7 @@ def collect(journal: Journal, connect: Callable[[], tuple[Any, Any]], *, channel
     `connect()` returns (Data API service, Analytics service or None); it is called only once
     the lock is held and there is something to collect, so a busy or idle run costs no login.
     Raises Busy (another run holds the lock), NothingToDo (no tracked video) or the typed API
-    errors of publish.client.api_error; `result` holds the counts so far even then.
+    errors of publish.youtube.client.api_error; `result` holds the counts so far even then.
     """
     result = result if result is not None else CollectResult()
     started = time.monotonic()
@@ -326,19 +290,14 @@ def _collect_locked(journal: Journal, connect: Callable[[], tuple[Any, Any]], ch
                                       titles=titles, published=published)
 
     if analytics is not None:
-        today = moment.astimezone(UTC).date()
-        daily: list[DailyAnalytics] = []
-        countries: list[CountryViews] = []
-        for video in videos:
-            if video.video_id in result.missing:
-                continue
-            start, end = analytics_window(journal, video.video_id,
-                                          published.get(video.video_id) or video.published_at,
-                                          today)
-            by_day, by_country = fetch_analytics(analytics, video.video_id, start, end,
-                                                 on_call=on_call, retries=retries)
-            daily += parse_daily(video.video_id, by_day)
-            countries += parse_countries(video.video_id, by_country, start, end)
-        save_analytics(journal, collected_at, daily, countries)
-        result.analytics_days = len(daily)
-        result.analytics_countries = len(countries)
+        from publish.stats.analytics import fetch_audience, pacific_today
+
+        current = [v for v in videos if v.video_id not in result.missing]
+        rows = fetch_audience(analytics, current, published, pacific_today(moment),
+                              on_call=on_call, retries=retries)
+        save_analytics(journal, collected_at, rows.daily, rows.countries, rows.sources,
+                       rows.retention, replace_sources=rows.replace_sources, marks=rows.marks)
+        result.analytics_days = len(rows.daily)
+        result.analytics_countries = len(rows.countries)
+        result.analytics_sources = len(rows.sources)
+        result.analytics_retention = len({p.video_id for p in rows.retention})

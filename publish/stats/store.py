@@ -30,6 +30,14 @@ class TrackedVideo:
     added_at: str
     state: str  # tracked | missing (absent from the last reply) | untracked
     missing_since: str | None
+    campaign: str | None = None
+    capsule: str | None = None  # the manifest's capsule name: links its variants and languages
+    variant: str | None = None  # main, short, or a [variants.NAME] of the manifest
+    language: str | None = None
+    analytics_through: str | None = None  # last Pacific day whose daily rows are final
+    analytics_checked_on: str | None = None  # Pacific day the later (partial) days were read
+    countries_through: str | None = None  # last day covered by country windows
+    retention_on: str | None = None  # Pacific day the retention curve was read
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,32 @@ class DailyAnalytics:
     views: int | None
     minutes_watched: float | None
     average_view_duration: float | None
+    average_view_percentage: float | None = None
+    subscribers_gained: int | None = None
+    subscribers_lost: int | None = None
+    shares: int | None = None
+    likes: int | None = None
+    final: bool = True  # False: YouTube may still revise this day; it is asked for again
+
+
+@dataclass(frozen=True)
+class SourceViews:
+    """Views of one video on one day from one traffic source or device type."""
+
+    video_id: str
+    day: str
+    kind: str  # traffic | device
+    value: str  # e.g. YT_SEARCH, SHORTS / MOBILE, TV
+    views: int | None
+    minutes_watched: float | None
+
+
+@dataclass(frozen=True)
+class RetentionPoint:
+    video_id: str
+    ratio: float  # elapsedVideoTimeRatio
+    watch_ratio: float | None  # audienceWatchRatio: share of views still watching there
+    relative: float | None  # relativeRetentionPerformance
 
 
 @dataclass(frozen=True)
@@ -86,22 +120,32 @@ def utc_stamp(moment: datetime | None = None) -> str:
 
 # Tracked set ---------------------------------------------------------------------------------
 
+LINK_FIELDS = ("campaign", "capsule", "variant", "language")
+MARK_COLUMNS = ("analytics_through", "analytics_checked_on", "countries_through", "retention_on")
+
+
 def track(journal: Journal, video_id: str, source: str = "capsule",
-          title: str | None = None) -> bool:
+          title: str | None = None, *, campaign: str | None = None, capsule: str | None = None,
+          variant: str | None = None, language: str | None = None) -> bool:
     """Add a video to the tracked set (True when it was not tracked yet).
 
-    Tracking again an untracked video resumes it; a known title is never erased by None.
+    Tracking again an untracked video resumes it; a known title, campaign or capsule link is
+    never erased by None (a later value replaces it).
     """
+    links = (campaign, capsule, variant, language)
     with journal.write() as c:
         row = c.execute("SELECT state FROM tracked_videos WHERE video_id = ?",
                         (video_id,)).fetchone()
         if row is None:
-            c.execute("INSERT INTO tracked_videos (video_id, source, title, added_at) "
-                      "VALUES (?, ?, ?, ?)", (video_id, source, title, utc_stamp()))
+            c.execute("INSERT INTO tracked_videos (video_id, source, title, added_at, campaign, "
+                      "capsule, variant, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      (video_id, source, title, utc_stamp(), *links))
             return True
         c.execute("UPDATE tracked_videos SET title = coalesce(?, title), "
+                  "campaign = coalesce(?, campaign), capsule = coalesce(?, capsule), "
+                  "variant = coalesce(?, variant), language = coalesce(?, language), "
                   "state = CASE state WHEN 'untracked' THEN 'tracked' ELSE state END "
-                  "WHERE video_id = ?", (title, video_id))
+                  "WHERE video_id = ?", (title, *links, video_id))
         return row["state"] == "untracked"
 
 
@@ -112,7 +156,8 @@ def untrack(journal: Journal, video_ids: Iterable[str], *, purge: bool = False) 
         for vid in video_ids:
             if purge:
                 found = c.execute("DELETE FROM tracked_videos WHERE video_id = ?", (vid,)).rowcount
-                for table in ("stat_snapshots", "analytics_daily", "analytics_countries"):
+                for table in ("stat_snapshots", "analytics_daily", "analytics_countries",
+                              "analytics_sources", "analytics_retention"):
                     found += c.execute(f"DELETE FROM {table} WHERE video_id = ?", (vid,)).rowcount
             else:
                 found = c.execute("UPDATE tracked_videos SET state = 'untracked' "
@@ -161,27 +206,64 @@ def save_snapshots(journal: Journal, collected_at: str, snapshots: Sequence[Snap
 
 
 def save_analytics(journal: Journal, fetched_at: str, daily: Sequence[DailyAnalytics],
-                   countries: Sequence[CountryViews]) -> int:
-    """Upsert Analytics rows (YouTube revises recent days, so the latest fetch wins)."""
+                   countries: Sequence[CountryViews], sources: Sequence[SourceViews] = (),
+                   retention: Sequence[RetentionPoint] = (), *,
+                   replace_sources: Sequence[tuple[str, str, str, str]] = (),
+                   marks: dict[str, dict[str, str]] | None = None) -> int:
+    """Upsert Analytics rows in ONE transaction (YouTube revises recent days: latest wins).
+
+    `replace_sources` lists (video_id, kind, first day, last day) ranges fetched again: their
+    old rows go first, so a source that fell to zero does not linger. A video's retention
+    curve is replaced whole. `marks` moves each video's watermarks ({video: {column: day}},
+    columns of MARK_COLUMNS) in the same transaction as the rows they describe.
+    """
     with journal.write() as c:
         before = c.total_changes
         c.executemany(
             "INSERT INTO analytics_daily (video_id, day, views, minutes_watched, "
-            "average_view_duration, fetched_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "average_view_duration, average_view_percentage, subscribers_gained, "
+            "subscribers_lost, shares, likes, final, fetched_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (video_id, day) DO UPDATE SET views = excluded.views, "
             "minutes_watched = excluded.minutes_watched, "
             "average_view_duration = excluded.average_view_duration, "
-            "fetched_at = excluded.fetched_at",
-            [(d.video_id, d.day, d.views, d.minutes_watched, d.average_view_duration, fetched_at)
-             for d in daily])
+            "average_view_percentage = excluded.average_view_percentage, "
+            "subscribers_gained = excluded.subscribers_gained, "
+            "subscribers_lost = excluded.subscribers_lost, shares = excluded.shares, "
+            "likes = excluded.likes, final = excluded.final, fetched_at = excluded.fetched_at",
+            [(d.video_id, d.day, d.views, d.minutes_watched, d.average_view_duration,
+              d.average_view_percentage, d.subscribers_gained, d.subscribers_lost, d.shares,
+              d.likes, int(d.final), fetched_at) for d in daily])
         c.executemany(
             "INSERT INTO analytics_countries (video_id, country, views, minutes_watched, "
             "start_day, end_day, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (video_id, country) DO UPDATE SET views = excluded.views, "
-            "minutes_watched = excluded.minutes_watched, start_day = excluded.start_day, "
-            "end_day = excluded.end_day, fetched_at = excluded.fetched_at",
+            "ON CONFLICT (video_id, start_day, country) DO UPDATE SET views = excluded.views, "
+            "minutes_watched = excluded.minutes_watched, end_day = excluded.end_day, "
+            "fetched_at = excluded.fetched_at",
             [(r.video_id, r.country, r.views, r.minutes_watched, r.start_day, r.end_day,
               fetched_at) for r in countries])
+        c.executemany("DELETE FROM analytics_sources WHERE video_id = ? AND kind = ? "
+                      "AND day BETWEEN ? AND ?", list(replace_sources))
+        c.executemany("INSERT OR IGNORE INTO analytics_source_values (kind, value) VALUES (?, ?)",
+                      sorted({(r.kind, r.value) for r in sources}))
+        c.executemany(
+            "INSERT OR REPLACE INTO analytics_sources (video_id, day, kind, value, views, "
+            "minutes_watched) VALUES (?, ?, ?, ?, ?, ?)",
+            [(r.video_id, r.day, r.kind, r.value, r.views, r.minutes_watched) for r in sources])
+        curves = sorted({p.video_id for p in retention})
+        c.executemany("DELETE FROM analytics_retention WHERE video_id = ?",
+                      [(v,) for v in curves])
+        c.executemany(
+            "INSERT INTO analytics_retention (video_id, ratio, watch_ratio, relative, end_day, "
+            "fetched_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [(p.video_id, p.ratio, p.watch_ratio, p.relative, fetched_at[:10], fetched_at)
+             for p in retention])
+        for vid, columns in (marks or {}).items():
+            for column, value in columns.items():
+                if column not in MARK_COLUMNS:
+                    raise ValueError(f"not a watermark column: {column}")
+                c.execute(f"UPDATE tracked_videos SET {column} = ? WHERE video_id = ?",
+                          (value, vid))
         return c.total_changes - before
 
 

@@ -119,3 +119,12 @@ def test_rendered_manifest_round_trips(folder):
 def test_missing_manifest(tmp_path):
     with pytest.raises(ConfigError, match=r"manifest not found \(create one with"):
         load_manifest(tmp_path / "capsule.toml")
+
+
+def test_campaign_key(folder):
+    capsule = load_manifest(manifest(folder, '[capsule]\nname = "traite"\ncampaign = "Traite '
+                                             '2026"\n\n' + BASE))
+    assert (capsule.name, capsule.campaign) == ("traite", "Traite 2026")
+    assert load_manifest(manifest(folder, BASE)).campaign is None
+    with pytest.raises(ConfigError, match=r"capsule\.campaign: expected a string"):
+        load_manifest(manifest(folder, "[capsule]\ncampaign = 3\n\n" + BASE))

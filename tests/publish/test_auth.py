@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from publish import auth
-from publish.client import Endpoints
 from publish.errors import AuthRequired, InvalidInput
+from publish.youtube import auth
+from publish.youtube.client import Endpoints
 
 SANDBOXISH = Endpoints("http://127.0.0.1:8765/")
 
@@ -268,7 +268,7 @@ def test_full_login_flow_with_pkce(sandbox, tmp_path):
     assert sandbox.saw("POST", "/token", 200)
 
     creds = auth.account_credentials(account, "publish")
-    from publish.client import youtube_service
+    from publish.youtube.client import youtube_service
 
     reply = youtube_service(creds, endpoint=account.endpoints).channels().list(
         part="snippet", mine=True).execute()
@@ -324,7 +324,7 @@ def test_expired_token_is_refreshed_and_saved(sandbox, tmp_path):
 
 
 def test_token_refreshed_after_a_401_is_saved(sandbox, tmp_path):
-    from publish.client import youtube_service
+    from publish.youtube.client import youtube_service
 
     account = _sandbox_account(sandbox, tmp_path)
     before = _saved(sandbox, account, token="ya29.unknown-to-the-server")
@@ -337,7 +337,7 @@ def test_token_refreshed_after_a_401_is_saved(sandbox, tmp_path):
 
 
 def test_revoked_login_is_auth_required(sandbox, tmp_path):
-    from publish.client import api_error, youtube_service
+    from publish.youtube.client import api_error, youtube_service
 
     account = _sandbox_account(sandbox, tmp_path)
     saved = _saved(sandbox, account, expiry="2000-01-01T00:00:00Z")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from publish import auth
 from publish.cli import main
-from publish.client import Endpoints
-from publish.exitcodes import ExitCode
+from publish.cli.exitcodes import ExitCode
+from publish.youtube import auth
+from publish.youtube.client import Endpoints
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from captions.video import probe
 from publish.cli import main
-from publish.exitcodes import ExitCode
+from publish.cli.exitcodes import ExitCode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import media

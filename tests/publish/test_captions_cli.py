@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from publish.cli import main
-from publish.exitcodes import ExitCode
+from publish.cli.exitcodes import ExitCode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import media

@@ -15,8 +15,9 @@ from click.testing import CliRunner
 from config.errors import ConfigError
 from publish import __version__, errors
 from publish.cli import main
-from publish.clidoc import render_readme, walk
-from publish.exitcodes import ExitCode
+from publish.cli.clidoc import render_readme, walk
+from publish.cli.errors import describe
+from publish.cli.exitcodes import ExitCode
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +47,7 @@ def test_every_command_has_help_with_an_example():
 
 def test_readme_command_reference_is_in_sync():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert render_readme(readme) == readme, "run: python -m publish.clidoc --write"
+    assert render_readme(readme) == readme, "run: python -m publish.cli.clidoc --write"
 
 
 def test_usage_error_exit_code(env):
@@ -180,7 +181,7 @@ def test_ctrl_c_exits_130(env):
 
 def test_disk_full_message():
     exc = OSError(28, "No space left on device", "/x/out.mp4")
-    assert errors.describe(exc) == ("disk full writing /x/out.mp4: free some space and run "
+    assert describe(exc) == ("disk full writing /x/out.mp4: free some space and run "
                                    "again (nothing was half-written)")
 
 
@@ -212,7 +213,7 @@ def test_console_script_runs():
 
 
 def test_sandbox_rehearsals_keep_their_own_journal(env):
-    from publish.app import App
+    from publish.cli.app import App
 
     with App(sandbox=True).journal() as journal:
         assert journal.path == env / "data" / "sandbox" / "journal.sqlite"

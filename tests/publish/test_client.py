@@ -12,7 +12,10 @@ import httplib2
 import pytest
 
 from publish import __version__
-from publish.client import (
+from publish.cli.errors import exit_code_for
+from publish.cli.exitcodes import ExitCode
+from publish.errors import AuthRequired, InvalidInput, QuotaExhausted, TemporaryFailure
+from publish.youtube.client import (
     CapsuleHttp,
     Endpoints,
     analytics_service,
@@ -22,8 +25,6 @@ from publish.client import (
     normalize_endpoint,
     youtube_service,
 )
-from publish.errors import AuthRequired, InvalidInput, QuotaExhausted, TemporaryFailure
-from publish.exitcodes import ExitCode
 
 BASE = "http://127.0.0.1:8765/"
 
@@ -150,7 +151,7 @@ def test_timeout_is_a_temporary_failure():
             CapsuleHttp(0.3).request(url)
         error = api_error(caught.value, doing="listing videos")
         assert isinstance(error, TemporaryFailure)
-        assert error.exit_code == ExitCode.TEMPORARY
+        assert exit_code_for(error) == ExitCode.TEMPORARY
         assert str(error).startswith("listing videos: network error (")
     finally:
         listener.close()
@@ -182,7 +183,7 @@ def test_api_errors_become_typed(status, reason, kind, code):
     error = api_error(_http_error(status, reason, "The request failed."),
                       doing="uploading a.mp4", channel="main")
     assert type(error) is kind
-    assert error.exit_code == code
+    assert exit_code_for(error) == code
     assert str(error).startswith(f"uploading a.mp4: {reason} ({status}): The request failed.")
     assert "\n" not in str(error)
 
@@ -226,8 +227,8 @@ def test_endpoint_override_moves_every_call(sandbox, tmp_path, monkeypatch):
     """CAPSULE_ENDPOINT alone sends Data API, upload, Analytics and token calls to it."""
     from googleapiclient.http import MediaFileUpload
 
-    from publish.app import App
-    from publish.auth import account_credentials, account_for, write_token_file
+    from publish.cli.app import App
+    from publish.youtube.auth import account_credentials, account_for, write_token_file
 
     monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
@@ -299,7 +300,7 @@ def test_api_key_reads_public_data(sandbox):
 def test_api_key_never_reaches_debug_logs(sandbox, capsys):
     import logging
 
-    from publish.output import setup_logging
+    from publish.cli.output import setup_logging
 
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
@@ -318,8 +319,8 @@ def test_api_key_never_reaches_debug_logs(sandbox, capsys):
 
 
 def test_endpoint_precedence_flag_env_channel_google(tmp_path, monkeypatch):
-    from publish.app import App
-    from publish.auth import account_for
+    from publish.cli.app import App
+    from publish.youtube.auth import account_for
 
     monkeypatch.delenv("CAPSULE_ENDPOINT", raising=False)
     monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))

@@ -35,9 +35,9 @@ def _writers(folder: Path) -> dict:
 
     from captions.normalize import write_srt
     from config.atomic import write_bytes, write_text
-    from publish.auth import save_token
     from publish.cli import main
-    from publish.thumbnail import frame_thumbnail
+    from publish.youtube.auth import save_token
+    from publish.youtube.thumbnail import frame_thumbnail
 
     token = Credentials(BIG, refresh_token="r", token_uri="http://127.0.0.1:9/token",
                         client_id="id", client_secret="secret")

@@ -163,6 +163,7 @@ def test_a_file_that_is_not_a_journal_is_refused_and_its_connection_closed(tmp_p
     monkeypatch.setattr(sqlite3, "connect", remember)
     with pytest.raises(JournalError) as err:
         Journal(bogus)
-    assert str(err.value) == f"{bogus}: cannot open the journal: file is not a database"
+    assert str(err.value) == (f"{bogus}: cannot open the journal: file is not a database; "
+                              "run `capsule journal check`")
     with pytest.raises(sqlite3.ProgrammingError, match="closed database"):
         opened[0].execute("SELECT 1")

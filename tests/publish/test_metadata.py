@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from publish.metadata import (
+from publish.youtube.metadata import (
     MetadataInvalid,
     VideoMetadata,
     category_id,

@@ -13,7 +13,7 @@ from PIL import Image
 
 from captions.video import extract_frame
 from publish.cli import main
-from publish.exitcodes import ExitCode
+from publish.cli.exitcodes import ExitCode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import media

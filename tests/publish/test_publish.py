@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from publish.auth import save_token
 from publish.cli import main
-from publish.exitcodes import ExitCode
+from publish.cli.exitcodes import ExitCode
+from publish.youtube.auth import save_token
 from tests.media import make_clip
 
 SRT_FR = """1
@@ -132,7 +133,7 @@ def tracks(sandbox, video_id: str) -> list[dict]:
     return youtube.captions().list(part="snippet", videoId=video_id).execute()["items"]
 
 
-def test_full_publish_then_nothing_to_do(env, sandbox, capsule):
+def test_full_publish_then_nothing_to_do(env, sandbox, capsule, isolated):
     result = publish(str(capsule), "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
@@ -156,6 +157,12 @@ def test_full_publish_then_nothing_to_do(env, sandbox, capsule):
     items = youtube.playlistItems().list(part="snippet",
                                          playlistId=playlists[0]["id"]).execute()["items"]
     assert [i["snippet"]["resourceId"]["videoId"] for i in items] == [video["id"]]
+    # Tracked for the reports: the campaign is the playlist's title (no [capsule] campaign).
+    conn = sqlite3.connect(isolated / "data" / "journal.sqlite")
+    assert conn.execute("SELECT campaign, capsule, variant, language FROM tracked_videos "
+                        "WHERE video_id = ?", (video["id"],)).fetchall() == [
+        ("Campagne 2027", "Test capsule", "main", "fr")]
+    conn.close()
     assert video.get("_thumbnail") or youtube.videos().list(
         part="snippet", id=video["id"]).execute()["items"][0]["snippet"]["thumbnails"]
 
@@ -179,7 +186,8 @@ def test_dry_run_prints_plan_and_spends_nothing(env, sandbox, capsule):
     result = publish(str(capsule), "--dry-run", "--json")
     assert result.exit_code == 0, result.stderr
     plan = json.loads(result.stdout)
-    assert plan["cost"] == {"uploads": 1, "default": 2 * 450 + 50 + 102}
+    # + the channel check: at most 1 + 10 pages × 2, 2 before the last chunk, 2 after (25)
+    assert plan["cost"] == {"uploads": 1, "default": 2 * 450 + 50 + 102 + 25}
     assert all(s["state"] == "pending" for s in plan["steps"])
     assert server_videos(sandbox) == []
     assert not (capsule.parent / "build").exists()
@@ -275,7 +283,7 @@ def test_manifest_error_names_line_and_key(env, sandbox, capsule):
 def test_quota_too_low_refused_up_front(env, sandbox, capsule):
     result = CliRunner().invoke(main, ["--set", "quota_units=500", "publish", str(capsule)])
     assert result.exit_code == ExitCode.QUOTA
-    assert "cannot finish this publication (default needs 1052, 500 left of 500)" \
+    assert "cannot finish this publication (default needs 1077, 500 left of 500)" \
         in result.stderr
     assert server_videos(sandbox) == []
     assert not (capsule.parent / "build").exists()

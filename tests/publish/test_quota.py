@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
-from publish import quota
 from publish.cli import main
+from publish.cli.errors import exit_code_for
 from publish.errors import QuotaExhausted
 from publish.journal import Journal
+from publish.youtube import quota
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_refuses_what_the_day_cannot_finish(journal):
     assert str(err.value) == (
         "today's YouTube quota cannot finish this publication (default needs 401, 400 left of "
         "10000); it resets at midnight Pacific time (run `capsule quota` to see the spend)")
-    assert err.value.exit_code == 5
+    assert exit_code_for(err.value) == 5
 
 
 def test_quota_command_json(tmp_path, journal):

@@ -14,7 +14,7 @@ from PIL import Image
 
 import tests.publish.test_publish as base
 from publish.cli import main
-from publish.exitcodes import ExitCode
+from publish.cli.exitcodes import ExitCode
 from publish.review import TITLE_CUTS, fold_point, srt_to_vtt
 from tests.browser import ACTIVE_CUES, wait
 from tests.media import make_clip
@@ -31,7 +31,7 @@ def clip(tmp_path_factory) -> Path:
 @pytest.fixture
 def env(sandbox, isolated, monkeypatch):
     """The CLI talks to the sandbox with a saved login (as in test_publish)."""
-    from publish.auth import save_token
+    from publish.youtube.auth import save_token
 
     for key, value in {"CAPSULE_ENDPOINT": sandbox.url, "CAPSULE_CHUNK_SIZE": "262144",
                        "CAPSULE_PRESET": "ultrafast", "CAPSULE_TIMEOUT": "5"}.items():

@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from publish.auth import SCOPE_SETS, write_token_file
 from publish.cli import main
-from publish.client import youtube_service
 from publish.errors import TemporaryFailure
 from publish.journal import Journal, JournalError
 from publish.sandbox import DEFAULT_API_KEY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, simulate
 from publish.stats.collect import CollectResult, collect, collection_lock, lock_path_for
 from publish.stats.store import track
+from publish.youtube.auth import SCOPE_SETS, write_token_file
+from publish.youtube.client import youtube_service
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -257,16 +257,18 @@ def test_collect_with_analytics(env, sandbox, monkeypatch):
     result, line = run_collect("--analytics")
     assert result.exit_code == 0, result.stderr
     assert line["collected"] == 2
-    # 1 batchGetStats + 2 Analytics queries (by day, by country) per video.
-    assert line["api_calls"] == 5 and line["quota"] == {"batch_stats": 1, "analytics": 4}
-    days = db_rows(env, "SELECT video_id, count(*), max(day), sum(views) FROM analytics_daily "
-                        "GROUP BY video_id ORDER BY video_id")
+    # 1 batchGetStats; Analytics batches both videos (same window): by day, by traffic source,
+    # by device, by country; then one retention query per video (the API takes one video).
+    assert line["api_calls"] == 7 and line["quota"] == {"batch_stats": 1, "analytics": 6}
+    days = db_rows(env, "SELECT video_id, count(*), max(day), sum(views * final) "
+                        "FROM analytics_daily GROUP BY video_id ORDER BY video_id")
     countries = dict(db_rows(env, "SELECT video_id, sum(views) FROM analytics_countries "
                                   "GROUP BY video_id"))
     assert line["analytics_days"] == sum(d[1] for d in days)
-    for vid, count, last, views in days:
+    assert line["analytics_retention"] == 2
+    for vid, count, last, final_views in days:
         assert count >= 7 and last <= "2026-11-18"  # the latest two days are not ready
-        assert countries[vid] == views  # same window, split by country
+        assert countries[vid] == final_views  # countries cover the final days only
     assert db_rows(env, "SELECT count(DISTINCT country) > 1 FROM analytics_countries") == [(1,)]
 
 

@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 from upload_helpers import CHUNK, assert_one_video, copy_clip, sessions, sha256, videos
 
-from publish.auth import save_token
 from publish.cli import main
-from publish.exitcodes import ExitCode
+from publish.cli.exitcodes import ExitCode
+from publish.youtube.auth import save_token
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import media
@@ -204,7 +204,7 @@ def test_quota_refused_up_front(env, sandbox, clips, tmp_path):
     result = invoke(env, "-s", "quota_units=300", "upload", str(clips["small"]), *REQUIRED,
                     "--caption", f"fr={srt}")
     assert result.exit_code == ExitCode.QUOTA
-    assert "default needs 450, 300 left of 300" in result.stderr
+    assert "default needs 475, 300 left of 300" in result.stderr
     assert [t for t in sandbox.traffic if t[1].startswith("/upload")] == []
 
 
@@ -227,7 +227,9 @@ def test_full_upload_with_steps_and_json(env, sandbox, clips, tmp_path):
     assert out["processing"]["upload_status"] == "processed"
     assert out["processing"]["privacy"] == "unlisted"
     assert out["quota_spent"]["uploads"] == 1
-    assert out["quota_spent"]["default"] == (50 + 400) * 2 + 50 + 1 + 50 + 1 + 50 + 1
+    # … + the channel check: channels.list, an empty uploads page, then after the upload the
+    # newest page and its videos.list (4 units)
+    assert out["quota_spent"]["default"] == (50 + 400) * 2 + 50 + 1 + 50 + 1 + 50 + 1 + 4
     tracks = sorted((t["language"], t["name"], t["status"])
                     for t in sandbox.store["captions"].values())
     assert tracks == [("ar", "العربية", "serving"), ("fr", "Français", "serving")]
@@ -255,9 +257,9 @@ def test_full_upload_with_steps_and_json(env, sandbox, clips, tmp_path):
 
 
 def test_existing_track_is_updated_never_duplicated(env, sandbox, clips, tmp_path):
-    from publish.captions_api import put_track
-    from publish.client import youtube_service
     from publish.journal import Journal
+    from publish.youtube.caption_tracks import put_track
+    from publish.youtube.client import youtube_service
 
     result = invoke(env, "upload", str(clips["small"]), *REQUIRED)
     assert result.exit_code == 0, result.stderr
@@ -279,9 +281,9 @@ def test_existing_track_is_updated_never_duplicated(env, sandbox, clips, tmp_pat
 def test_track_created_by_another_run_since_the_list_is_updated(env, sandbox, clips, tmp_path,
                                                                 monkeypatch):
     """The race in put_track: the list saw no track, the insert answers 409 captionExists."""
-    from publish import captions_api
-    from publish.client import youtube_service
     from publish.journal import Journal
+    from publish.youtube import caption_tracks as captions_api
+    from publish.youtube.client import youtube_service
 
     result = invoke(env, "upload", str(clips["small"]), *REQUIRED)
     video_id = result.stdout.split()[0]
@@ -310,9 +312,9 @@ def test_track_created_by_another_run_since_the_list_is_updated(env, sandbox, cl
 
 
 def test_wait_reports_the_privacy_youtube_applied(env, sandbox, clips):
-    from publish.client import youtube_service
     from publish.journal import Journal
-    from publish.upload import wait_for_processing
+    from publish.youtube.client import youtube_service
+    from publish.youtube.upload import wait_for_processing
 
     result = invoke(env, "upload", str(clips["small"]), *REQUIRED, "--privacy", "public")
     video_id = result.stdout.split()[0]
@@ -461,7 +463,7 @@ def test_copy_is_uploaded_once(env, sandbox, clips, tmp_path):
 def test_thumbnail_file_and_existing_playlist_by_id(env, sandbox, clips, tmp_path):
     from PIL import Image
 
-    from publish.client import youtube_service
+    from publish.youtube.client import youtube_service
 
     service = youtube_service(sandbox.credentials(), endpoint=sandbox.url, timeout=5)
     playlist = service.playlists().insert(part="snippet,status", body={

@@ -11,19 +11,18 @@ import httplib2
 import pytest
 from googleapiclient.errors import HttpError
 
+from publish.cli.errors import exit_code_for
 from publish.errors import InvalidInput
-from publish.metadata import VideoMetadata
-from publish.thumbnail import check_thumbnail
-from publish.upload import (
+from publish.youtube.metadata import VideoMetadata
+from publish.youtube.resumable import (
     RetryPolicy,
     SourceChanged,
-    UploadJob,
-    check_inputs,
     chunk_bytes_media,
     fingerprint,
     is_retryable,
-    plan_calls,
 )
+from publish.youtube.thumbnail import check_thumbnail
+from publish.youtube.upload import UploadJob, check_inputs, plan_calls
 
 
 def http_error(status: int, reason: str | None = None, headers: dict | None = None) -> HttpError:
@@ -69,7 +68,7 @@ def test_chunk_size_must_be_a_positive_multiple_of_256_kib(tmp_path):
 
 
 def test_chunk_body_rewinds_for_a_refresh_but_refuses_a_blind_resend(tmp_path):
-    from publish.upload import ChunkBody, ResendRefused
+    from publish.youtube.resumable import ChunkBody, ResendRefused
 
     data = os.urandom(3 * 1024 * 1024 + 5)
     video = tmp_path / "v.mp4"
@@ -203,4 +202,4 @@ def test_plan_states_every_call_and_skips_done_steps(tmp_path):
 
 
 def test_source_changed_is_invalid_input():
-    assert SourceChanged("x").exit_code == 3
+    assert exit_code_for(SourceChanged("x")) == 3

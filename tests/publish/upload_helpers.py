@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from publish.journal import Journal
-from publish.metadata import VideoMetadata
-from publish.upload import RetryPolicy, UploadContext, UploadJob, UploadOutcome, run_upload
+from publish.youtube.metadata import VideoMetadata
+from publish.youtube.upload import RetryPolicy, UploadContext, UploadJob, UploadOutcome, run_upload
 
 CHUNK = 262144
 TIMEOUT = 2.0  # client socket timeout in tests: a stalled server is noticed quickly
@@ -83,7 +83,7 @@ class Harness:
         self.journal = Journal(self.folder / "journal.sqlite")
 
     def service(self):
-        from publish.client import youtube_service
+        from publish.youtube.client import youtube_service
 
         if self.credentials is None:
             self.credentials = self.sandbox.credentials()

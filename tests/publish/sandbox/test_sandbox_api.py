@@ -579,7 +579,7 @@ def test_analytics_reports_by_day_country_and_video(sandbox):
     assert by_country["rows"][0][0] == "MA"
     per_video = analytics.reports().query(
         ids="channel==MINE", startDate="2026-11-01", endDate="2026-11-07", metrics="views",
-        dimensions="video").execute()
+        dimensions="video", sort="-views", maxResults=10).execute()
     assert per_video["rows"] == [[video_id, total]]
     empty = analytics.reports().query(ids="channel==MINE", startDate="2026-10-01",
                                       endDate="2026-10-31", metrics="views").execute()

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from publish.cli import main
-from publish.exitcodes import ExitCode
+from publish.cli.exitcodes import ExitCode
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_serve_that_cannot_write_client_secrets_names_the_file(env, tmp_path):
 
 
 def test_serve_default_port_is_the_sandbox_default():
-    from publish.commands.sandbox import DEFAULT_PORT as CLI_DEFAULT_PORT
+    from publish.cli.commands.sandbox import DEFAULT_PORT as CLI_DEFAULT_PORT
     from publish.sandbox import DEFAULT_PORT
 
     assert CLI_DEFAULT_PORT == DEFAULT_PORT  # the command repeats it to keep --help light

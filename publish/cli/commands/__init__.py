@@ -1,0 +1,1 @@
+"""Click commands, one module per topic; each is registered in publish/cli/__init__.py."""

@@ -1,0 +1,130 @@
+"""`capsule burn`: subtitles burned into a video, checked first, written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from publish.cli.app import App
+from publish.cli.commands.captions import STYLE_HELP, resolve_style
+from publish.cli.commands.options import subtitle_inputs
+from publish.cli.output import Progress
+
+# Libraries are imported inside the commands: `capsule --help` loads this module and must not
+# pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
+
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
+           "slower", "veryslow")
+
+
+class _BurnBar(Progress):
+    """The progress bar with encoding speed: frames/s and times real time."""
+
+    speed: float = 0.0
+
+    def __call__(self, done: int, total: int | None = None, **extra: Any) -> None:
+        self.speed = extra.get("speed") or self.speed
+        super().__call__(done, total)
+
+    def _rate(self, item: Any) -> str:
+        return f"{super()._rate(item)}, {self.speed:.2f}x"
+
+
+def default_output(video: Path) -> Path:
+    return video.with_name(f"{video.stem}.subtitled.mp4")
+
+
+@click.command()
+@subtitle_inputs
+@click.option("--style", "style_spec", metavar="STYLE", help=STYLE_HELP)
+@click.option("--crf", type=click.IntRange(1, 51), help="x264 quality (default: setting crf).")
+@click.option("--preset", type=click.Choice(PRESETS),
+              help="x264 speed/size trade-off (default: setting preset).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Output .mp4 (default: VIDEO.subtitled.mp4 beside the video).")
+@click.option("--force", is_flag=True, help="Replace the output if it exists.")
+@click.option("--json", "json_mode", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
+         encoding: str | None, style_spec: str | None, crf: int | None, preset: str | None,
+         output: Path | None, force: bool, json_mode: bool) -> None:
+    """Burn subtitles into a video, ready for YouTube (H.264, audio untouched).
+
+    The subtitle files are checked first: any error stops the burn before anything is
+    written. Each --subs file is stacked above the previous one.
+
+    \b
+    Example:
+      capsule burn capsule.mp4 --subs fr.srt --subs ar.srt -o capsule-fr-ar.mp4
+    """
+    from captions.burn import burn as burn_video
+    from captions.burn import check_output, load_checked_tracks
+    from captions.video import probe
+    from publish.cli.output import emit_json, info
+
+    if len(langs) > len(subs):
+        raise click.UsageError(f"{len(langs)} --lang for {len(subs)} --subs: give one per file")
+    settings = app.settings
+    output = output or default_output(video)
+    crf = crf if crf is not None else settings.crf
+    preset = preset or settings.preset
+    style = resolve_style(app, style_spec)
+
+    facts = probe(video)
+    check_output(video, output, force=force)
+    tracks, warnings = load_checked_tracks(subs, languages=langs, encoding=encoding, video=facts)
+    if not app.quiet:
+        for finding in warnings:
+            click.echo(f"capsule: {finding}", err=True)  # "file:line: cue N: warning: …"
+
+    bar = _BurnBar("burning", _bar_enabled(app, json_mode), unit="frames")
+    with bar, _term_as_interrupt():
+        result = burn_video(video, tracks, output, style=style, crf=crf, preset=preset,
+                            force=force, progress=bar, info=facts)
+    data = {
+        "output": str(result.output), "duration_ms": result.duration_ms,
+        "frames": result.frames, "cues_burned": result.cues_burned,
+        "cues_clipped": result.cues_clipped, "wall_s": round(result.wall_s, 3),
+        "output_bytes": result.output_bytes, "audio": result.audio,
+    }
+    if json_mode:
+        emit_json(data)
+        return
+    from publish.cli.output import human_bytes
+
+    clipped = f", {result.cues_clipped} clipped at the end" if result.cues_clipped else ""
+    cues = "1 cue" if result.cues_burned == 1 else f"{result.cues_burned} cues"
+    info(f"burned {cues}{clipped} into {result.output}: "
+         f"{result.frames} frames, {result.duration_ms / 1000:.1f} s, "
+         f"{human_bytes(result.output_bytes)} in {result.wall_s:.1f} s "
+         f"(audio: {result.audio})", quiet=app.quiet)
+
+
+@contextlib.contextmanager
+def _term_as_interrupt() -> Iterator[None]:
+    """`kill` (SIGTERM, e.g. from a scheduler) cleans up like Ctrl-C: ffmpeg stopped, temp
+    file removed. Python's default would exit at once and leave ffmpeg running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _bar_enabled(app: App, json_mode: bool) -> bool:
+    from publish.cli.output import progress_allowed
+
+    return progress_allowed(quiet=app.quiet, json_mode=json_mode)

@@ -1,0 +1,56 @@
+"""The one place that turns any exception into a one-line message and an exit code: the library
+packages (captions, config, publish, the sandbox) raise their own typed errors and know nothing
+of exit codes."""
+
+from __future__ import annotations
+
+import errno
+
+from captions.errors import CaptionsError, RendererUnavailable
+from config.errors import ConfigError
+from publish.cli.exitcodes import ExitCode
+from publish.errors import (
+    AuthRequired,
+    Busy,
+    InvalidInput,
+    NothingToDo,
+    QuotaExhausted,
+    TemporaryFailure,
+)
+from publish.sandbox.errors import SandboxRefused, SandboxStateError, SandboxUnreachable
+
+# Most specific first: the first class an exception is an instance of decides.
+_CODES: list[tuple[type[BaseException] | tuple[type[BaseException], ...], ExitCode]] = [
+    (InvalidInput, ExitCode.INVALID_INPUT),
+    (AuthRequired, ExitCode.AUTH_REQUIRED),
+    (QuotaExhausted, ExitCode.QUOTA),
+    (TemporaryFailure, ExitCode.TEMPORARY),
+    (Busy, ExitCode.BUSY),
+    (NothingToDo, ExitCode.NOTHING_TO_DO),
+    (RendererUnavailable, ExitCode.FAILURE),
+    ((CaptionsError, ConfigError), ExitCode.INVALID_INPUT),
+    ((SandboxRefused, SandboxStateError), ExitCode.INVALID_INPUT),
+    (SandboxUnreachable, ExitCode.TEMPORARY),
+    (KeyboardInterrupt, ExitCode.INTERRUPTED),
+]
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """The exit code for any exception that reaches the CLI boundary."""
+    for kinds, code in _CODES:
+        if isinstance(exc, kinds):
+            return code
+    return ExitCode.FAILURE
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line description of an exception for the user."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return f"disk full{where}: free some space and run again (nothing was half-written)"
+    if isinstance(exc, PermissionError) and exc.filename:
+        return f"{exc.filename}: permission denied"
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())

@@ -1,1 +1,0 @@
-"""Click commands, one module per topic; each is registered in publish/cli.py."""
