@@ -107,6 +107,17 @@ def _parse_style(raw: Any) -> str:
     return value
 
 
+def _parse_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
 def _parse_lang(raw: Any) -> str:
     value = _parse_str(raw)
     if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
@@ -167,6 +178,8 @@ CHANNEL_KEYS: dict[str, KeySpec] = {
     "token_file": KeySpec(_parse_path, None, "token file (default: DATA_DIR/tokens/NAME.json)"),
     "api_key": KeySpec(_parse_str, None, "API key, enough for public statistics", secret=True),
     "endpoint": KeySpec(_parse_url, None, "base URL of a YouTube-compatible server"),
+    "require_approval": KeySpec(_parse_bool, False, "publish only what `capsule review "
+                                "--approve` signed off, unchanged since"),
 }
 
 
@@ -185,6 +198,7 @@ class Channel:
     token_file: Path
     api_key: str | None
     endpoint: str | None
+    require_approval: bool = False
 
 
 @dataclass
@@ -231,6 +245,7 @@ class Settings:
             token_file=get("token_file") or self.data_path / "tokens" / f"{name}.json",
             api_key=get("api_key"),
             endpoint=get("endpoint"),
+            require_approval=bool(get("require_approval")),
         )
 
     def set(self, key: str, raw: Any, origin: str) -> None:
@@ -443,4 +458,5 @@ timezone = "Africa/Casablanca"
 # token_file = "~/.local/share/capsule/tokens/default.json"
 # api_key = "…"          # enough for public statistics (capsule stats collect)
 # endpoint = "http://127.0.0.1:8765"   # a local sandbox instead of YouTube
+# require_approval = true   # publish only what `capsule review --approve` signed off
 """

@@ -189,6 +189,18 @@ MIGRATIONS: list[tuple[int, str]] = [
     ALTER TABLE tracked_videos ADD COLUMN retention_on TEXT;
     CREATE INDEX tracked_videos_by_campaign ON tracked_videos (campaign);
     """),
+    # 4: sign-off (publish/review.py). One row per `capsule review --approve`: who, when, and
+    # the fingerprints of what was seen (picture, captions, metadata, thumbnail per publication).
+    (4, """
+    CREATE TABLE approvals (
+        id                INTEGER PRIMARY KEY,
+        manifest          TEXT NOT NULL,
+        approved_by       TEXT NOT NULL,
+        approved_at       TEXT NOT NULL,
+        fingerprints_json TEXT NOT NULL
+    );
+    CREATE INDEX approvals_by_manifest ON approvals (manifest, id);
+    """),
 ]
 
 # Upload states: `new` (row claimed, no session), `session` (URI committed, bytes may be on the

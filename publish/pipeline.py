@@ -331,7 +331,7 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
 
     steps: list[Step] = []
     if capsule.burn:
-        done = _burn_is_current(capsule.burn_output, picture_fp)
+        done = burn_is_current(capsule.burn_output, picture_fp)
         steps.append(Step("burn", "done" if done else "pending",
                           detail=f"{'+'.join(capsule.burn)} into {capsule.burn_output}"))
     uploaded = current is not None and current.video_id is not None
@@ -390,7 +390,7 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
     return Plan(checked, pub, steps, picture_fp, new_version=fresh and pub is not None)
 
 
-def _burn_is_current(output: Path, picture_fp: str) -> bool:
+def burn_is_current(output: Path, picture_fp: str) -> bool:
     side = output.with_name(output.name + SIDE_CAR)
     try:
         data = json.loads(side.read_text(encoding="utf-8"))
@@ -573,9 +573,14 @@ def _done(env: Env, step: Step) -> None:
 
 
 def _burn(run: _Run, step: Step) -> dict[str, Any]:
-
-    checked, env, picture_fp = run.checked, run.env, run.plan.picture_fp
     run.burned_now = True
+    return burn_picture(run.checked, run.env, run.plan.picture_fp)
+
+
+def burn_picture(checked: Checked, env: Env, picture_fp: str) -> dict[str, Any]:
+    """Burn the capsule's picture (atomic, with its fingerprint side-car); `capsule review`
+    calls it too when the cached burn is not current, so both show the same file."""
+
     capsule = checked.capsule
     tracks = [checked.tracks[lang] for lang in capsule.burn]
     output = capsule.burn_output

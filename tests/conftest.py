@@ -62,3 +62,18 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("CAPSULE_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("CAPSULE_DATA_DIR", str(tmp_path / "data"))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (selenium + Debian's chromedriver) for the whole session."""
+    from tests import browser as chromium
+
+    if not chromium.available():
+        if chromium.in_ci():
+            pytest.fail("chromium and chromedriver are required in CI (apt-get install "
+                        "chromium chromium-driver; .ci/run does it)")
+        pytest.skip("chromium/chromedriver not installed here (apt-get install chromium "
+                    "chromium-driver; CI installs them)")
+    with chromium.chromium() as driver:
+        yield driver

@@ -22,6 +22,7 @@ from publish.cli.commands import (
     config,
     journal,
     preview,
+    review,
     sandbox,
     stats,
     upload,
@@ -120,6 +121,6 @@ def main(ctx: click.Context, verbose: int, quiet: bool, traceback: bool,
 
 
 for command in (config.config, captions.captions, preview.preview, burn.burn, publishing.init,
-                publishing.publish, publishing.status, upload.upload, upload.quota, auth.auth,
-                sandbox.sandbox, stats.stats, journal.journal):
+                publishing.publish, publishing.status, review.review, upload.upload, upload.quota,
+                auth.auth, sandbox.sandbox, stats.stats, journal.journal):
     main.add_command(command)

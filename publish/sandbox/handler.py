@@ -22,12 +22,11 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
-from publish.sandbox import errors
+from publish.sandbox import errors, watch
 from publish.sandbox.calls import Call
 from publish.sandbox.errors import ApiError, OAuthError
 from publish.sandbox.faults import Fault
 from publish.sandbox.fields import apply_mask, parse_mask
-from publish.sandbox.watch import watch_page
 
 if TYPE_CHECKING:
     from publish.sandbox.server import SandboxServer
@@ -41,6 +40,7 @@ PUBLIC_METHODS = frozenset({
 _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 _QUERY_RANGE = re.compile(r"^bytes \*/(\d+|\*)$")
 _PIECE = 64 * 1024
+VIEWER_PATHS = frozenset({"/watch", "/channel", "/videoplayback", "/api/timedtext"})
 
 
 class _Closed(Exception):
@@ -168,8 +168,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 self._revoke(query)
             elif path.startswith("/vi/"):
                 self._thumbnail_file(path)
-            elif path == "/watch" and self.command == "GET":
-                self._watch(query)
+            elif path in VIEWER_PATHS and self.command == "GET":
+                self._viewer(path, query)
             elif session_id:
                 self._session(session_id, fault if is_chunk else None)
             else:
@@ -246,11 +246,54 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.sandbox.oauth.revoke(token)
         self._reply_json(200, {})
 
-    def _watch(self, query: dict[str, list[str]]) -> None:
+    def _viewer(self, path: str, query: dict[str, list[str]]) -> None:
+        """The rehearsal pages and the media they play (publish/sandbox/watch.py)."""
 
+        api = self.sandbox.api
+        arg = {k: v[-1] for k, v in query.items()}
+        page_type = "text/html; charset=utf-8"
+        if path == "/videoplayback":
+            with self.sandbox.store.lock:
+                piece = watch.media_piece(api, arg.get("v", ""), self.headers.get("Range"))
+            if piece is None:
+                raise ApiError(404, "notFound", "No such video.", charge=False)
+            self._reply_file(piece)
+            return
+        if path == "/api/timedtext":
+            with self.sandbox.store.lock:
+                vtt = watch.timedtext(api, arg.get("id", ""))
+            if vtt is None:
+                raise ApiError(404, "notFound", "No such caption track.", charge=False)
+            self._reply(200, vtt, content_type="text/vtt; charset=utf-8")
+            return
         with self.sandbox.store.lock:
-            status, page = watch_page(self.sandbox.api, query.get("v", [""])[-1])
-        self._reply(status, page.encode("utf-8"), content_type="text/html; charset=utf-8")
+            if path == "/channel":
+                status, page = watch.channel_page(api)
+            else:
+                status, page = watch.watch_page(api, arg.get("v", ""), arg.get("hl"))
+        self._reply(status, page.encode("utf-8"), content_type=page_type)
+
+    def _reply_file(self, piece: Any) -> None:
+        """A span of a stored file, streamed in pieces (never whole in memory)."""
+        if self._body_left() and not self._drain():
+            raise _Closed()
+        self.send_response(piece.status)
+        for key, value in piece.headers().items():
+            self.send_header(key, value)
+        self.send_header("Content-Type", piece.content_type)
+        self.send_header("Content-Length", str(piece.length))
+        self.end_headers()
+        if piece.length:
+            with open(piece.path, "rb") as fh:
+                fh.seek(piece.start)
+                left = piece.length
+                while left:
+                    block = fh.read(min(_PIECE, left))
+                    if not block:
+                        break
+                    self.wfile.write(block)
+                    left -= len(block)
+        self.sandbox.traffic.append((self.command, urlsplit(self.path).path, piece.status))
 
     def _thumbnail_file(self, path: str) -> None:
         video_id = path.split("/")[2] if path.count("/") >= 3 else ""

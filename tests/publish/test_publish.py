@@ -167,8 +167,9 @@ def test_full_publish_then_nothing_to_do(env, sandbox, capsule, isolated):
         part="snippet", id=video["id"]).execute()["items"][0]["snippet"]["thumbnails"]
 
     page = urllib.request.urlopen(f"{sandbox.url}watch?v={video['id']}").read().decode()
-    assert "<h1 dir=\"auto\">Cœur bleu</h1>" in page
-    assert "ar: العربية (serving)" in page and "fr: Français (serving)" in page
+    assert '<h1 id="title" lang="fr" dir="ltr">Cœur bleu</h1>' in page
+    assert '<bdi>ar: العربية</bdi> <span dir="ltr">(serving)</span>' in page
+    assert '<bdi>fr: Français</bdi> <span dir="ltr">(serving)</span>' in page
     with pytest.raises(urllib.error.HTTPError, match="404"):
         urllib.request.urlopen(f"{sandbox.url}watch?v=nonexistent0")
 

@@ -153,6 +153,10 @@ class PublishRun:
                 on_step=self.on_step, on_event=self.say,
                 burn_progress=burn_bar, upload_progress=upload_bar,
                 channel_check=settings_from(settings), force_duplicate=force_duplicate)
+            if app.channel.require_approval:
+                from publish.review import ensure_approved
+
+                ensure_approved(journal, checked, env)
             plan = pipeline.make_plan(checked, env, new_version=new_version)
             if dry_run:
                 app.youtube("publish")  # credentials and scopes, checked without a call
@@ -236,10 +240,16 @@ def _show_status(app: App, manifest: Path | None, journal_file: Path | None,
         capsule = load_manifest(manifest)
         report = pipeline.status(journal, capsule, app.channel_name or capsule.channel
                                  or app.channel.name)
+        report["approval"] = _approval(app, journal, capsule)
     report["url"] = app.watch_url(report["video_id"]) if report.get("video_id") else None
     if json_mode:
         emit_json(report)
         return
+    approval = report["approval"]
+    if approval is not None:
+        changed = ", ".join(approval["changed"])
+        click.echo(f"approved by {approval['approved_by']} on {approval['local_time']}"
+                   + (f"; changed since: {changed}" if changed else "; unchanged since"))
     if not report["published"] and not report["steps"]:
         click.echo(f"{manifest}: not published yet (run `capsule publish {manifest}`)")
         return
@@ -250,3 +260,24 @@ def _show_status(app: App, manifest: Path | None, journal_file: Path | None,
                    f"{step['state']:<8} {step['updated_at']}")
     spent = ", ".join(f"{u} {p}" for p, u in report["quota_spent"].items()) or "nothing"
     click.echo(f"quota spent: {spent}")
+
+
+def _approval(app: App, journal: Any, capsule: Any) -> dict[str, Any] | None:
+    """The last approval of the capsule and what changed since (none: approved as it is)."""
+    from publish import pipeline, review
+
+    approval = review.latest_approval(journal, capsule.path)
+    if approval is None:
+        return None
+    settings = app.settings
+    env = pipeline.Env(journal=journal, service_factory=lambda: None,
+                       crf=int(settings.crf), preset=str(settings.preset),
+                       default_style=str(settings.subtitle_style))
+    try:
+        checked = review.quick_check(capsule, env)
+        changed = review.changes(approval.fingerprints,
+                                 review.current_fingerprints(checked, env))
+    except Exception as exc:  # status must show, even if the capsule no longer checks
+        changed = [f"cannot check ({' '.join(str(exc).split())})"]
+    return {**{k: v for k, v in approval.to_json().items() if k != "fingerprints"},
+            "changed": changed}
