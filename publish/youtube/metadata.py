@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from captions.units import mark
 from publish.errors import InvalidInput
 
 DEFAULT_TIMEZONE = ZoneInfo("Africa/Casablanca")
@@ -195,8 +196,9 @@ class VideoMetadata:
     def to_resource(self) -> dict[str, Any]:
         """The `videos.insert` body: categoryId a string, publishAt only with private, etc."""
         snippet: dict[str, Any] = {
-            "title": self.title.strip(),
-            "description": self.description,
+            # numbers and addresses inside Arabic keep their order on YouTube (captions.units)
+            "title": mark(self.title.strip()),
+            "description": mark(self.description),
             "categoryId": str(self.category),
         }
         if self.tags:
@@ -219,7 +221,7 @@ class VideoMetadata:
         body: dict[str, Any] = {"snippet": snippet, "status": status}
         if self.localizations:
             body["localizations"] = {
-                lang: {"title": loc.title.strip(), "description": loc.description}
+                lang: {"title": mark(loc.title.strip()), "description": mark(loc.description)}
                 for lang, loc in sorted(self.localizations.items())
             }
         if self.recording_date is not None:
@@ -333,8 +335,10 @@ def _check_title(title: str, name: str) -> list[str]:
     stripped = title.strip()
     if not stripped:
         out.append(f"{name}: must not be empty")
-    elif len(stripped) > TITLE_MAX:
-        out.append(f"{name}: {len(stripped)} characters, at most {TITLE_MAX} allowed")
+    elif len(mark(stripped)) > TITLE_MAX:
+        marks = len(mark(stripped)) - len(stripped)
+        added = f" (with {marks} direction marks keeping its numbers in order)" if marks else ""
+        out.append(f"{name}: {len(mark(stripped))} characters{added}, at most {TITLE_MAX} allowed")
     if "<" in title or ">" in title:
         out.append(f"{name}: must not contain '<' or '>'")
     return out
@@ -342,7 +346,7 @@ def _check_title(title: str, name: str) -> list[str]:
 
 def _check_description(text: str, name: str) -> list[str]:
     out = []
-    size = len(text.encode("utf-8"))
+    size = len(mark(text).encode("utf-8"))  # as sent: with its direction marks
     if size > DESCRIPTION_MAX_BYTES:
         out.append(f"{name}: {size} bytes in UTF-8, at most {DESCRIPTION_MAX_BYTES} allowed "
                    "(Arabic and Tifinagh letters take 2-3 bytes each)")

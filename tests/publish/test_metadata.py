@@ -208,3 +208,20 @@ def test_flags_over_a_malformed_file_localization_report_the_file_field(tmp_path
     with pytest.raises(MetadataInvalid) as err:
         load_metadata(path, {"localizations": {"ar": {"title": "عنوان"}}}, now=NOW)
     assert str(err.value) == f"{path}: {problem}"
+
+
+def test_titles_and_descriptions_get_direction_marks_counted_in_their_limits():
+    from publish.youtube.metadata import VideoMetadata
+
+    meta = VideoMetadata.from_mapping({
+        "title": "الرقم الأخضر 0800 00 88 00", "description": "اتصلوا: 0800 00 88 00 #BlueHeart",
+        "made_for_kids": False, "synthetic_media": False})
+    assert meta.validate() == []
+    snippet = meta.to_resource()["snippet"]
+    assert snippet["title"] == "الرقم الأخضر \u200e0800 00 88 00\u200e"
+    assert "\u200e#BlueHeart\u200e" in snippet["description"]
+    long = VideoMetadata.from_mapping({"title": "ا" * 85 + " 0800 00 88 00",
+                                       "made_for_kids": False, "synthetic_media": False})
+    assert long.validate() == [
+        "title: 101 characters (with 2 direction marks keeping its numbers in order), at most "
+        "100 allowed"]

@@ -488,3 +488,15 @@ def test_unknown_playlist_is_refused_before_the_upload(env, sandbox, clips):
     assert ("--playlist 'Nulle part': no playlist of the channel has this id or title; add "
             "--create-playlist to create it") in result.stderr
     assert videos(sandbox) == [] and sessions(sandbox) == []
+
+
+def test_an_arabic_title_with_the_helpline_number_is_sent_with_direction_marks(env, sandbox,
+                                                                                clips):
+    """Issue 17: the title passes the metadata rules and reaches YouTube with LEFT-TO-RIGHT
+    MARKs around the number, so it reads 0800 00 88 00 on YouTube's pages too."""
+    title = "الرقم الأخضر 0800 00 88 00 مجاني"
+    result = invoke(env, "upload", str(clips["small"]), "--title", title,
+                    "--not-made-for-kids", "--no-synthetic-media", "--language", "ar")
+    assert result.exit_code == 0, result.stderr
+    (video,) = sandbox.store["videos"].values()
+    assert video["snippet"]["title"] == "الرقم الأخضر \u200e0800 00 88 00\u200e مجاني"
