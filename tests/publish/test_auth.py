@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from publish.errors import AuthRequired, InvalidInput
-from publish.youtube import auth
+from publish.youtube import auth, logins
 from publish.youtube.client import Endpoints
 
 SANDBOXISH = Endpoints("http://127.0.0.1:8765/")
@@ -168,8 +168,8 @@ def test_export_import_round_trip(tmp_path):
     laptop = _account(tmp_path / "laptop")
     server = _account(tmp_path / "server")
     auth.write_token_file(laptop.token_file, _payload())
-    text = auth.export_token(laptop)
-    result = auth.import_token(server, text, "main-token.json")
+    text = logins.export_token(laptop)
+    result = logins.import_token(server, text, "main-token.json")
     assert result.token_file == str(server.token_file)
     assert json.loads(server.token_file.read_text()) == json.loads(text)
     assert stat.S_IMODE(server.token_file.stat().st_mode) == 0o600
@@ -178,12 +178,12 @@ def test_export_import_round_trip(tmp_path):
 def test_import_refuses_a_token_for_another_server(tmp_path):
     text = json.dumps(_payload("https://oauth2.googleapis.com/token"))
     with pytest.raises(InvalidInput, match=re.escape("issued by https://oauth2.googleapis.com/token")):
-        auth.import_token(_account(tmp_path), text, "t.json")
+        logins.import_token(_account(tmp_path), text, "t.json")
 
 
 def test_import_refuses_garbage(tmp_path):
     with pytest.raises(InvalidInput, match=re.escape("t.json: not a usable token (lacks")):
-        auth.import_token(_account(tmp_path), '{"client_id": "x", "client_secret": "y"}',
+        logins.import_token(_account(tmp_path), '{"client_id": "x", "client_secret": "y"}',
                           "t.json")
 
 
@@ -362,7 +362,7 @@ def test_revoked_login_is_auth_required(sandbox, tmp_path):
 def test_logout_revokes_and_deletes(sandbox, tmp_path):
     account = _sandbox_account(sandbox, tmp_path)
     saved = _saved(sandbox, account)
-    assert auth.logout(account) is True
+    assert logins.logout(account) is True
     assert not account.token_file.exists()
     assert sandbox.saw("POST", "/revoke", 200)
     with pytest.raises(Exception, match="invalid_grant"):
@@ -370,13 +370,13 @@ def test_logout_revokes_and_deletes(sandbox, tmp_path):
                              "client_secret": sandbox.client_secret,
                              "grant_type": "refresh_token",
                              "refresh_token": saved["refresh_token"]})
-    assert auth.logout(account) is False
+    assert logins.logout(account) is False
 
 
 def test_status_reports_the_channel(sandbox, tmp_path):
     account = _sandbox_account(sandbox, tmp_path)
     _saved(sandbox, account)
-    report = auth.auth_status(account)
+    report = logins.auth_status(account)
     assert report.problem is None
     assert report.logged_in and report.refresh_ok and report.can_publish
     assert report.youtube_channel_title == "Capsule sandbox channel"

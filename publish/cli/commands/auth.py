@@ -123,7 +123,7 @@ def status(app: App, channel: str | None, json_mode: bool) -> None:
     Example:
       capsule auth status --json
     """
-    from publish.youtube.auth import auth_status
+    from publish.youtube.logins import auth_status
 
     report = auth_status(_account(app, channel))
     if json_mode:
@@ -177,7 +177,7 @@ def logout(app: App, channel: str | None, no_revoke: bool) -> None:
       capsule auth logout --channel main
     """
     from publish.errors import NothingToDo
-    from publish.youtube.auth import logout as do_logout
+    from publish.youtube.logins import logout as do_logout
 
     account = _account(app, channel)
     if not do_logout(account, revoke=not no_revoke):
@@ -202,7 +202,8 @@ def export_cmd(app: App, channel: str | None, output: Path | None) -> None:
       capsule auth export | ssh server capsule auth import -
     """
     from publish.errors import InvalidInput
-    from publish.youtube.auth import export_token, write_token_file
+    from publish.youtube.auth import write_token_file
+    from publish.youtube.logins import export_token
 
     account = _account(app, channel)
     text = export_token(account)
@@ -232,7 +233,7 @@ def import_cmd(app: App, channel: str | None, source: Path) -> None:
       capsule auth import --channel main main-token.json
     """
     from publish.errors import InvalidInput
-    from publish.youtube.auth import import_token
+    from publish.youtube.logins import import_token
 
     account = _account(app, channel)
     name = "stdin" if str(source) == "-" else str(source)
