@@ -1,12 +1,13 @@
 """Upload benchmark: capsule's resumable engine against a bare streaming HTTP PUT, on the sandbox.
 
-    python benchmarks/upload.py [--size-mib 1024] [--small-mib 256] [--chunk-mib 8]
+    python benchmarks/upload.py [--size-mib 1024] [--small-mib 256] [--chunk-mib 8] [--limit-mb 40]
 
 Prints, for the same file sent to the same local sandbox:
 - throughput of capsule's engine vs one bare streaming PUT of the whole file (goal: ≥ 0.8);
 - peak RSS of the uploading process (goal: ≤ 150 MB) for the small and the big file
   (goal: within 10 %: memory must not grow with the file);
-- bytes re-sent after a connection dropped in the middle of a chunk (goal: ≤ one chunk).
+- bytes re-sent after a connection dropped in the middle of a chunk (goal: ≤ one chunk);
+- the small file with `--limit-rate` (default 40M): achieved rate within 5 % of the limit.
 
 Each upload runs in its own child process so that its peak RSS (wait4) is its own; the sandbox
 runs in this process, its state in /dev/shm when there is one (disk write-back made the timings
@@ -70,7 +71,8 @@ def child_bare(url: str, token: str, path: Path) -> dict:
     return {"seconds": elapsed, "status": final.status, "video_id": data.get("id")}
 
 
-def child_capsule(url: str, token_json: str, path: Path, chunk: int, journal: Path) -> dict:
+def child_capsule(url: str, token_json: str, path: Path, chunk: int, journal: Path,
+                  rate: int | None = None) -> dict:
     """capsule's engine exactly as `capsule upload` runs it (journal, chunks, checks)."""
     import http.client as hc
 
@@ -80,6 +82,7 @@ def child_capsule(url: str, token_json: str, path: Path, chunk: int, journal: Pa
     from publish.youtube.client import youtube_service
     from publish.youtube.metadata import VideoMetadata
     from publish.youtube.resumable import ResumableUpload, fingerprint
+    from publish.youtube.throttle import Throttle
 
     sent = [0]
     original_send = hc.HTTPConnection.send
@@ -103,7 +106,8 @@ def child_capsule(url: str, token_json: str, path: Path, chunk: int, journal: Pa
     upload_id = journal_db.create_upload(
         channel="", source_path=str(path), size=fp.size, mtime_ns=fp.mtime_ns,
         sha256=fp.sha256, metadata=meta.to_json(), chunk_size=chunk)
-    engine = ResumableUpload(service, journal_db, journal_db.upload(upload_id), path, meta)
+    engine = ResumableUpload(service, journal_db, journal_db.upload(upload_id), path, meta,
+                             throttle=Throttle(rate))
     started = time.perf_counter()
     resource = engine.run()
     elapsed = time.perf_counter() - started
@@ -142,6 +146,8 @@ def main() -> None:
     parser.add_argument("--chunk-mib", type=int, default=8)
     parser.add_argument("--dir", type=Path, default=None, help="work folder (default: temp)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--limit-mb", type=int, default=40,
+                        help="the --limit-rate case, in MB/s (10^6 bytes)")
     opts = parser.parse_args()
 
     from publish.sandbox import Limits, SandboxServer
@@ -204,6 +210,16 @@ def main() -> None:
               f"file {c_rss:.1f} MB: {growth:+.1%} (goals <= 150 MB, within 10%) "
               f"{'OK' if c_rss <= 150 and abs(growth) <= 0.10 else 'FAIL'}")
 
+        # --limit-rate: the same small file at a limit well under the line's speed.
+        limit = opts.limit_mb * 1_000_000
+        limited, _ = run_child(["--child", "capsule", sandbox.url, tokens(), str(small),
+                                str(chunk), str(work / "journal-limited.sqlite"), str(limit)])
+        forget(limited)
+        achieved = small.stat().st_size / limited["seconds"]
+        off = achieved / limit - 1
+        print(f"--limit-rate {opts.limit_mb}M: {achieved / 1e6:.2f} MB/s achieved ({off:+.1%}; "
+              f"goal within 5%) {'OK' if abs(off) <= 0.05 else 'FAIL'}")
+
         # A connection dropped in the middle of a chunk, half-way through the file.
         small_size = small.stat().st_size
         before = set(sandbox.upload_log())
@@ -244,6 +260,7 @@ if __name__ == "__main__":
             print(json.dumps(child_bare(rest[0], rest[1], Path(rest[2]))))
         else:
             print(json.dumps(child_capsule(rest[0], rest[1], Path(rest[2]), int(rest[3]),
-                                           Path(rest[4]))))
+                                           Path(rest[4]),
+                                           int(rest[5]) if len(rest) > 5 else None)))
     else:
         main()

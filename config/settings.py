@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from config.errors import ConfigError
+from config.rates import parse_rate
 
 APP_NAME = "capsule"
 CONFIG_ENV = "CAPSULE_CONFIG"
@@ -151,6 +152,8 @@ KEYS: dict[str, KeySpec] = {
                               "burned subtitle style: outline, box, or key=value overrides"),
     "subtitle_language": KeySpec(_parse_lang, "fr", "language assumed for subtitles"),
     "preset": KeySpec(_parse_choice(*PRESETS), "medium", "x264 encoder preset for burning"),
+    "upload_rate": KeySpec(parse_rate, None, "cap on the upload rate in bytes per second (500K, "
+                           "2M…); unset: as fast as the line allows"),
     "crf": KeySpec(_parse_int(1, 51), 18, "x264 constant rate factor (1-51, lower is better)"),
     "chunk_size": KeySpec(_parse_int(CHUNK_GRANULE, None, CHUNK_GRANULE), 8 * 1024 * 1024,
                           "upload chunk size in bytes, a multiple of 256 KiB"),

@@ -49,6 +49,7 @@ from publish.youtube.caption_tracks import put_track
 from publish.youtube.channel_check import DuplicateOnChannel, RemoteVideo
 from publish.youtube.metadata import VideoMetadata
 from publish.youtube.playlist import add_to_playlist
+from publish.youtube.throttle import Throttle
 from publish.youtube.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
 from publish.youtube.upload import RetryPolicy, UploadContext, UploadJob, run_upload
 
@@ -148,6 +149,11 @@ class Env:
     sleep: Callable[[float], None] | None = None
     channel_check: Any = None  # youtube.channel_check.CheckSettings; None: trust the journal
     force_duplicate: bool = False
+    rate: int | None = None  # --limit-rate: bytes per second for every upload of the run
+    throttle: Throttle = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.throttle = Throttle(self.rate)
 
     def note(self, message: str) -> None:
         log.info("%s", message)
@@ -489,6 +495,7 @@ def _upload(run: _Run, step: Step) -> dict[str, Any]:
                     force_duplicate=env.force_duplicate or run.plan.new_version)
     ctx = UploadContext(journal=journal, service_factory=run.api, chunk_size=env.chunk_size,
                         policy=policy, limits=env.limits, on_progress=env.upload_progress,
+                        rate=env.rate,
                         on_event=env.on_event, verify_video=not capsule.burn,
                         channel_check=env.channel_check)
     try:
@@ -641,7 +648,8 @@ def _caption(run: _Run, step: Step) -> dict[str, Any]:
     write_srt(srt, _caption_srt(checked, lang))
     name = caption_name(checked.capsule, lang)
     track = put_track(run.api(), env.journal, video_id=pub.video_id, language=lang, srt=srt,
-                      name=name, channel=env.channel, upload_id=pub.upload_id)
+                      name=name, channel=env.channel, upload_id=pub.upload_id,
+                      throttle=env.throttle)
     result = {"id": track.get("id"), "language": lang, "name": name,
               "fingerprint": _caption_fp(checked, lang)}
     env.journal.record_step(pub.upload_id, "caption", lang, "done", result)
@@ -669,7 +677,7 @@ def _thumbnail(run: _Run, step: Step) -> dict[str, Any]:
                                 checked.metadata.default_language or "fr")
     info = check_thumbnail(image)
     reply = set_thumbnail(run.api(), env.journal, video_id=pub.video_id, info=info,
-                          channel=env.channel, upload_id=pub.upload_id)
+                          channel=env.channel, upload_id=pub.upload_id, throttle=env.throttle)
     result = {"file": str(image), "items": reply.get("items", []),
               "fingerprint": _thumbnail_fp(capsule)}
     env.journal.record_step(pub.upload_id, "thumbnail", "", "done", result)

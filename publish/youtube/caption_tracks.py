@@ -15,6 +15,7 @@ from publish.journal import Journal
 from publish.youtube import quota
 from publish.youtube.client import error_reason
 from publish.youtube.metadata import LANGUAGES
+from publish.youtube.throttle import UNLIMITED, Throttle
 
 CAPTION_MAX_BYTES = 100 * 1024 * 1024
 NAME_MAX = 150
@@ -47,8 +48,8 @@ def check_caption_file(language: str, path: Path) -> None:
 
 
 def put_track(service: Any, journal: Journal, *, video_id: str, language: str, srt: Path,
-              name: str | None = None, channel: str = "", upload_id: int | None = None
-              ) -> dict[str, Any]:
+              name: str | None = None, channel: str = "", upload_id: int | None = None,
+              throttle: Throttle = UNLIMITED) -> dict[str, Any]:
     """Insert the track, or update the existing one of the same language and name.
 
     Returns the caption resource. A 409 on insert (a track created by another run since the
@@ -65,6 +66,7 @@ def put_track(service: Any, journal: Journal, *, video_id: str, language: str, s
                           channel=channel, upload_id=upload_id)
 
     def media() -> Any:
+        throttle.take(srt.stat().st_size)  # one request: it waits its share of the limit
         return MediaFileUpload(str(srt), mimetype="application/octet-stream", resumable=False)
 
     snippet = {"videoId": video_id, "language": language, "name": name, "isDraft": False}

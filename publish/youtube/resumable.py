@@ -38,6 +38,7 @@ from publish.journal import Journal, UploadRow
 from publish.youtube import quota
 from publish.youtube.client import api_error, error_reason
 from publish.youtube.metadata import VideoMetadata
+from publish.youtube.throttle import UNLIMITED, Throttle
 
 log = logging.getLogger("capsule.upload")
 
@@ -179,6 +180,7 @@ class ResumableUpload:
     max_new_sessions: int = 2
     clock: Callable[[], float] = time.monotonic
     before_final: Callable[[], None] | None = None  # called once before a later last chunk
+    throttle: Throttle = UNLIMITED  # --limit-rate
     requests_made: int = 0
     _new_sessions: int = 0
 
@@ -277,7 +279,7 @@ class ResumableUpload:
 
     def _request(self):
         mimetype = mimetypes.guess_type(self.path.name)[0] or "application/octet-stream"
-        media = chunk_bytes_media(self.path, mimetype, self.row.chunk_size)
+        media = chunk_bytes_media(self.path, mimetype, self.row.chunk_size, self.throttle)
         return self.service.videos().insert(
             part=",".join(self.metadata.parts()), body=self.metadata.to_resource(),
             notifySubscribers=self.metadata.notify_subscribers, media_body=media)
@@ -410,8 +412,10 @@ class ChunkBody:
 
     PIECE = 1024 * 1024
 
-    def __init__(self, fd: int, begin: int, length: int) -> None:
+    def __init__(self, fd: int, begin: int, length: int,
+                 throttle: Throttle = UNLIMITED) -> None:
         self._fd, self._begin, self._length = fd, begin, length
+        self._throttle = throttle
         self._pos = 0
         self._finished = False
 
@@ -425,8 +429,9 @@ class ChunkBody:
                                     "will be asked for its offset")
             self._finished = True
             return b""
-        piece = os.pread(self._fd, min(self.PIECE, self._length - self._pos),
-                         self._begin + self._pos)
+        want = min(self.PIECE, self._throttle.piece, self._length - self._pos)
+        self._throttle.take(want)  # paced, not stalled: small pieces keep flowing
+        piece = os.pread(self._fd, want, self._begin + self._pos)
         if not piece:
             raise SourceChanged(f"the video file ended at byte {self._begin + self._pos} "
                                 "during the upload (source changed during upload)")
@@ -443,7 +448,8 @@ class ChunkBody:
         return self._pos
 
 
-def chunk_bytes_media(path: Path, mimetype: str, chunk_size: int):
+def chunk_bytes_media(path: Path, mimetype: str, chunk_size: int,
+                      throttle: Throttle = UNLIMITED):
     """A MediaFileUpload (fixed chunk size, resumable) whose chunks are `ChunkBody` objects."""
     from googleapiclient.http import MediaFileUpload
 
@@ -453,7 +459,7 @@ def chunk_bytes_media(path: Path, mimetype: str, chunk_size: int):
 
         def getbytes(self, begin: int, length: int) -> ChunkBody:
             available = max(0, min(length, self.size() - begin))
-            return ChunkBody(self._fd.fileno(), begin, available)
+            return ChunkBody(self._fd.fileno(), begin, available, throttle)
 
     return _ChunkedFileUpload(str(path), mimetype=mimetype,
                               chunksize=valid_chunk_size(chunk_size), resumable=True)

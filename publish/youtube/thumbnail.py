@@ -17,6 +17,7 @@ from config.atomic import atomic_write
 from publish.errors import InvalidInput
 from publish.journal import Journal
 from publish.youtube import quota
+from publish.youtube.throttle import UNLIMITED, Throttle
 
 log = logging.getLogger("capsule.thumbnail")
 
@@ -142,10 +143,12 @@ def title_language(title: str, default: str) -> str:
 
 
 def set_thumbnail(service: Any, journal: Journal, *, video_id: str, info: ThumbnailInfo,
-                  channel: str = "", upload_id: int | None = None) -> dict[str, Any]:
+                  channel: str = "", upload_id: int | None = None,
+                  throttle: Throttle = UNLIMITED) -> dict[str, Any]:
     """thumbnails.set, never retried on 429 (uploadRateLimitExceeded lasts a day)."""
     from googleapiclient.http import MediaFileUpload
 
+    throttle.take(info.path.stat().st_size)  # one request: it waits its share of the limit
     media = MediaFileUpload(str(info.path), mimetype=info.mimetype, resumable=False)
     request = service.thumbnails().set(videoId=video_id, media_body=media)
     return quota.execute(journal, "thumbnails.set", request,

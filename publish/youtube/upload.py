@@ -44,6 +44,7 @@ from publish.youtube.resumable import (
     fingerprint,
     valid_chunk_size,
 )
+from publish.youtube.throttle import Throttle
 from publish.youtube.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
 
 log = logging.getLogger("capsule.upload")
@@ -107,6 +108,11 @@ class UploadContext:
     verify_video: bool = True
     work_dir: Path | None = None  # normalized captions and frame thumbnails go here
     channel_check: Any = None  # youtube.channel_check.CheckSettings; None: trust the journal
+    rate: int | None = None  # --limit-rate: bytes per second for the media, captions, thumbnail
+    throttle: Throttle = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.throttle = Throttle(self.rate)
 
     def note(self, message: str) -> None:
         log.info("%s", message)
@@ -225,7 +231,7 @@ def run_upload(job: UploadJob, ctx: UploadContext) -> UploadOutcome:
                 facts = _look_first(ledger, job, ctx, row, check)
             engine = ResumableUpload(service, journal, row, job.video, job.metadata,
                                      policy=ctx.policy, on_progress=ctx.on_progress,
-                                     channel=job.channel)
+                                     channel=job.channel, throttle=ctx.throttle)
             if ledger is not None:
                 engine.before_final = lambda: _look_again(ledger, job, ctx, engine.row, check,
                                                           facts)
@@ -450,6 +456,7 @@ def _run_steps(job: UploadJob, ctx: UploadContext, service: Any, outcome: Upload
             outcome.steps[f"caption:{language}"] = {**done, "skipped": True}
             continue
         track = put_track(service, journal, video_id=video_id, language=language, srt=srt,
+                          throttle=ctx.throttle,
                           channel=job.channel, upload_id=uid)
         result = {"id": track.get("id"), "language": language,
                   "name": track.get("snippet", {}).get("name")}
@@ -461,6 +468,7 @@ def _run_steps(job: UploadJob, ctx: UploadContext, service: Any, outcome: Upload
             outcome.steps["thumbnail"] = {**done, "skipped": True}
         else:
             reply = set_thumbnail(service, journal, video_id=video_id, info=prepared.thumbnail,
+                                  throttle=ctx.throttle,
                                   channel=job.channel, upload_id=uid)
             result = {"file": str(prepared.thumbnail.path), "items": reply.get("items", [])}
             journal.record_step(uid, "thumbnail", "", "done", result)

@@ -23,3 +23,21 @@ def subtitle_inputs(command: Callable[..., Any]) -> Callable[..., Any]:
     )):
         command = decorator(command)
     return command
+
+
+def _rate(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    from config.rates import parse_rate
+
+    if value is None:
+        return None
+    try:
+        return parse_rate(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+limit_rate_option = click.option(
+    "--limit-rate", metavar="RATE", callback=_rate,
+    help="Cap the upload at RATE bytes per second on average (500K, 2M; K and M are 1,000 and "
+         "1,000,000), also across a resume, for captions and the thumbnail too "
+         "(default: the `upload_rate` setting).")

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from publish.cli.app import App
+from publish.cli.commands.options import limit_rate_option
 
 # Libraries are imported inside the commands: `capsule --help` loads this module and must not
 # pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
@@ -50,12 +51,14 @@ def init(app: App, video: Path, subtitles: tuple[Path, ...], output: Path, force
 @click.option("--force-duplicate", is_flag=True,
               help="Upload even if the channel already has this video (found by the channel "
                    "check before the first byte).")
+@limit_rate_option
 @click.option("--journal", "journal_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Journal database (default: the `journal` setting).")
 @click.option("--json", "json_mode", is_flag=True, help="Print the final state of every step.")
 @click.pass_obj
 def publish(app: App, manifest: Path, dry_run: bool, new_version: bool, collect: bool,
-            force_duplicate: bool, journal_file: Path | None, json_mode: bool) -> None:
+            force_duplicate: bool, limit_rate: int | None, journal_file: Path | None,
+            json_mode: bool) -> None:
     """Publish a capsule: burn, upload, caption tracks, thumbnail, playlist, statistics.
 
     Running it again finishes what is missing and never does anything twice; a changed
@@ -69,7 +72,7 @@ def publish(app: App, manifest: Path, dry_run: bool, new_version: bool, collect:
     """
     PublishRun(app, manifest, journal_file, json_mode).execute(
         dry_run=dry_run, new_version=new_version, collect=collect,
-        force_duplicate=force_duplicate)
+        force_duplicate=force_duplicate, rate=limit_rate)
 
 
 @click.command()
@@ -118,7 +121,7 @@ class PublishRun:
                  f"({took:.1f} s)")
 
     def execute(self, *, dry_run: bool, new_version: bool, collect: bool,
-                force_duplicate: bool = False) -> None:
+                force_duplicate: bool = False, rate: int | None = None) -> None:
         from config.manifest import load_manifest
         from publish import pipeline
         from publish.cli.output import warn
@@ -152,7 +155,8 @@ class PublishRun:
                 default_style=str(settings.subtitle_style), watch_url=app.watch_url,
                 on_step=self.on_step, on_event=self.say,
                 burn_progress=burn_bar, upload_progress=upload_bar,
-                channel_check=settings_from(settings), force_duplicate=force_duplicate)
+                channel_check=settings_from(settings), force_duplicate=force_duplicate,
+                rate=rate or settings.upload_rate)
             if app.channel.require_approval:
                 from publish.review import ensure_approved
 

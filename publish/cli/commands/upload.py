@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from publish.cli.app import App
+from publish.cli.commands.options import limit_rate_option
 
 # Libraries are imported inside the commands: `capsule --help` loads this module and must not
 # pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
@@ -90,6 +91,7 @@ def _time_ms(ctx: click.Context, param: click.Parameter, value: str | None) -> i
 @click.option("--force-duplicate", is_flag=True,
               help="Upload even if the channel already has this video (found by the channel "
                    "check before the first byte).")
+@limit_rate_option
 @click.option("--journal", "journal_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Journal database (default: DATA_DIR/journal.sqlite).")
 @click.option("--json", "json_mode", is_flag=True,
@@ -130,7 +132,8 @@ def upload(app: App, video: Path, metadata_file: Path | None, json_mode: bool,
             journal=journal, service_factory=app.youtube, chunk_size=int(settings.chunk_size),
             policy=RetryPolicy(retries=int(settings.retries)), limits=app.quota_limits,
             on_progress=progress, on_event=lambda m: info(m, quiet=app.quiet or json_mode),
-            channel_check=settings_from(settings))
+            channel_check=settings_from(settings),
+            rate=flags["limit_rate"] or settings.upload_rate)
         try:
             outcome = run_upload(job, ctx)
         except DuplicateOnChannel as exc:  # the channel's copy is followed like our own
