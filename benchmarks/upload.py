@@ -1,13 +1,13 @@
 """Upload benchmark: capsule's resumable engine against a bare streaming HTTP PUT, on the sandbox.
 
-    python benchmarks/upload.py [--size-mib 1024] [--small-mib 256] [--chunk-mib 8] [--limit-mb 40]
+    python benchmarks/upload.py [--size-mib 1024] [--small-mib 256] [--chunk-mib 8] [--limit-mb 10]
 
 Prints, for the same file sent to the same local sandbox:
 - throughput of capsule's engine vs one bare streaming PUT of the whole file (goal: ≥ 0.8);
 - peak RSS of the uploading process (goal: ≤ 150 MB) for the small and the big file
   (goal: within 10 %: memory must not grow with the file);
 - bytes re-sent after a connection dropped in the middle of a chunk (goal: ≤ one chunk);
-- the small file with `--limit-rate` (default 40M): achieved rate within 5 % of the limit.
+- the small file with `--limit-rate` (default 10M): achieved rate within 5 % of the limit.
 
 Each upload runs in its own child process so that its peak RSS (wait4) is its own; the sandbox
 runs in this process, its state in /dev/shm when there is one (disk write-back made the timings
@@ -146,7 +146,7 @@ def main() -> None:
     parser.add_argument("--chunk-mib", type=int, default=8)
     parser.add_argument("--dir", type=Path, default=None, help="work folder (default: temp)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--limit-mb", type=int, default=40,
+    parser.add_argument("--limit-mb", type=int, default=10,
                         help="the --limit-rate case, in MB/s (10^6 bytes)")
     opts = parser.parse_args()
 
