@@ -108,17 +108,6 @@ def _parse_style(raw: Any) -> str:
     return value
 
 
-def _parse_bool(raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in ("true", "yes", "1", "on"):
-        return True
-    if text in ("false", "no", "0", "off"):
-        return False
-    raise ValueError(f"expected true or false, got {raw!r}")
-
-
 def _parse_lang(raw: Any) -> str:
     value = _parse_str(raw)
     if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
