@@ -1,10 +1,12 @@
 """Burn rendered cues into a video at ffmpeg speed, audio untouched, output ready for YouTube.
 
-Each cue is rendered once (by captions.render, the renderer the preview uses) and stored as a
-PNG in a work folder beside the output. ffmpeg then composites them with its overlay filter,
-by timestamp: a cue [start, end) is on exactly the frames whose presentation time t has
-start <= t < end — at a constant frame rate this is ceil(start*fps) <= n < ceil(end*fps),
-and a phone's variable-rate video is timed by each frame's own timestamp.
+Each cue is set and placed first, without drawing (captions.render.iter_placements, the layout
+the preview uses): that is all the planning needs, so ffmpeg starts at once. Each cue is then
+drawn once, by the thread that feeds its lane, just before the encode reaches it, and dropped
+when it stops showing. ffmpeg composites the pictures with its overlay filter, by timestamp:
+a cue [start, end) is on exactly the frames whose presentation time t has start <= t < end —
+at a constant frame rate this is ceil(start*fps) <= n < ceil(end*fps), and a phone's
+variable-rate video is timed by each frame's own timestamp.
 
 All the cues of one half of the frame share a "lane": one overlay filter fed by one ffconcat
 list of same-size pictures (see `Lane`), so neither the filter graph nor memory grows with the
@@ -46,7 +48,7 @@ from typing import Any, Protocol
 from captions.checking import check_track
 from captions.errors import CaptionsError, EncodeError, SubtitleCheckError, VideoError
 from captions.reading import read_track
-from captions.render import iter_overlays
+from captions.render import iter_placements
 from captions.video import VideoInfo, decode_failure, ffmpeg_exe, ffmpeg_path, probe
 from config.atomic import fsync_dir
 
@@ -66,6 +68,20 @@ class OverlayLike(Protocol):
     y: int
     start_ms: int
     end_ms: int
+
+
+class PlacementLike(Protocol):
+    """A cue placed but not drawn yet (captions.render.Placement): its box and times, and
+    `draw()` giving its overlay, which lies inside the box (None: nothing visible)."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    start_ms: int
+    end_ms: int
+
+    def draw(self) -> OverlayLike | None: ...
 
 
 @dataclass(frozen=True)
@@ -95,16 +111,17 @@ def burn(video: Path | str, tracks: Sequence, output: Path | str, *, style: Any,
          progress: ProgressCallback | None = None, info: VideoInfo | None = None) -> BurnResult:
     """Render every cue of `tracks` once with `style` and burn them into `video` → `output`.
 
-    The cue images come from captions.render.render_overlays, the function the preview uses,
-    so a burned frame is the preview of that frame. `info`: the video's probe, if already done.
+    The cues are placed by captions.render.iter_placements and drawn by its `draw`, the
+    functions the preview uses, so a burned frame is the preview of that frame. `info`: the
+    video's probe, if already done.
     `progress(frames_done, total_frames, speed=×realtime, eta=seconds, fps=frames/s)`.
     """
     video, output = Path(video), Path(output)
     info = info or probe(video)
     check_output(video, output, force=force)
 
-    overlays = iter_overlays(tracks, info.width, info.height, style)
-    return burn_overlays(video, overlays, output, crf=crf, preset=preset, force=force,
+    placements = iter_placements(tracks, info.width, info.height, style)
+    return burn_overlays(video, placements, output, crf=crf, preset=preset, force=force,
                          progress=progress, info=info)
 
 
@@ -157,14 +174,15 @@ def check_output(video: Path, output: Path, *, force: bool) -> None:
     _create_part(output).unlink()  # a real write: access() says yes to root on read-only places
 
 
-def burn_overlays(video: Path | str, overlays: Iterable[OverlayLike], output: Path | str, *,
-                  crf: int = 18, preset: str = "medium", force: bool = False,
-                  progress: ProgressCallback | None = None,
+def burn_overlays(video: Path | str, overlays: Iterable[OverlayLike | PlacementLike],
+                  output: Path | str, *, crf: int = 18, preset: str = "medium",
+                  force: bool = False, progress: ProgressCallback | None = None,
                   info: VideoInfo | None = None) -> BurnResult:
-    """Composite rendered overlays into `video`; the engine under `burn`.
+    """Composite overlays into `video`; the engine under `burn`.
 
-    `overlays` may be a generator: each image is stored in the work folder as it comes and
-    dropped, so memory does not grow with the number of cues.
+    Each item is a drawn overlay or a placement drawn only when the encode needs it (ffmpeg
+    starts before any is drawn). `overlays` may be a generator: each drawn image is stored in
+    the work folder as it comes and dropped, so memory does not grow with the number of cues.
     """
     started = time.monotonic()
     video, output = Path(video), Path(output)
@@ -272,9 +290,10 @@ def _terminations_raise():
 # ------------------------------------------------------------------------------ cue store
 @dataclass(frozen=True)
 class StoredCue:
-    """A rendered cue kept on disk: where it goes, when it shows, on how many frames."""
+    """A cue to burn: where it goes (its box), when it shows, on how many frames, and where
+    its picture comes from: a PNG on disk, or `draw` (called once, when the encode needs it)."""
 
-    path: Path | None  # None: never shown (off-screen, or after the end)
+    path: Path | None  # a drawn overlay's image, stored
     x: int
     y: int
     width: int
@@ -283,25 +302,38 @@ class StoredCue:
     end_ms: int
     frames: int  # frames of a constant-rate reading that show it (0: too short or off-screen)
     clipped: bool
+    draw: Callable[[], OverlayLike | None] | None = None  # a placement, drawn when needed
+
+    @property
+    def shown(self) -> bool:
+        """False: never shown (off-screen, or after the end); nothing is stored or drawn."""
+        return self.path is not None or self.draw is not None
 
 
-def _store_cues(overlays: Iterable[OverlayLike], info: VideoInfo, work: Path) -> list[StoredCue]:
-    """Write each overlay's image as a PNG in `work` as it comes; keep only its geometry."""
+def _store_cues(overlays: Iterable[OverlayLike | PlacementLike], info: VideoInfo,
+                work: Path) -> list[StoredCue]:
+    """Keep each cue's box and times as it comes: a placement's `draw` for later, a drawn
+    overlay's image as a PNG in `work` (the images are not kept in memory)."""
     total = info.frames if info.frames is not None else math.ceil(
         Fraction(info.duration_ms, 1000) * info.fps)
     cues = []
     for i, ov in enumerate(overlays):
-        w, h = ov.image.size
+        draw = getattr(ov, "draw", None)
+        w, h = (ov.width, ov.height) if draw is not None else ov.image.size
         first, stop = frame_span(ov.start_ms, ov.end_ms, info.fps)
         visible = ov.x < info.width and ov.y < info.height and ov.x + w > 0 and ov.y + h > 0
         end = min(ov.end_ms, info.duration_ms) if info.duration_ms else ov.end_ms
         if not visible or ov.start_ms >= end:
             cues.append(StoredCue(None, ov.x, ov.y, w, h, ov.start_ms, ov.end_ms, 0, True))
             continue
+        frames = max(0, min(stop, total) - first)
+        if draw is not None:
+            cues.append(StoredCue(None, ov.x, ov.y, w, h, ov.start_ms, end, frames,
+                                  stop > total, draw))
+            continue
         path = work / f"cue{i:06d}.png"
         image = ov.image if ov.image.mode == "RGBA" else ov.image.convert("RGBA")
         image.save(path, compress_level=1)
-        frames = max(0, min(stop, total) - first)
         cues.append(StoredCue(path, ov.x, ov.y, w, h, ov.start_ms, end, frames, stop > total))
     return cues
 
@@ -354,7 +386,7 @@ def plan_lanes(cues: Sequence[StoredCue], info: VideoInfo) -> list[Lane]:
     """Cut each half's cues into segments at every start and end; one lane per half."""
     halves: dict[bool, list[int]] = {}
     for i, cue in enumerate(cues):
-        if cue.path is not None:
+        if cue.shown:
             halves.setdefault(cue.y + cue.height / 2 < info.height / 2, []).append(i)
     lanes = []
     for _, items in sorted(halves.items()):
@@ -380,17 +412,25 @@ def plan_lanes(cues: Sequence[StoredCue], info: VideoInfo) -> list[Lane]:
     return lanes
 
 
+# Pillow's FreeType calls are not made for two threads on one font at once: the lanes draw
+# their cues one at a time (they hold the GIL for it anyway).
+_DRAWING = threading.Lock()
+
+
 class _LaneFeeder:
     """Writes one lane's ffconcat list, then its pictures as ffmpeg asks for them.
 
     Each cue picture is a named pipe (POSIX): ffmpeg opens it when the encode reaches it and
-    waits until this thread has composited and written it, so compositing overlaps the encode
-    and ffmpeg can never read a picture that is not finished. Where named pipes do not exist
+    waits until this thread has drawn its new cues, composited and written it, so drawing
+    overlaps the encode and ffmpeg can never read a picture that is not finished. A cue is
+    drawn once, for the first picture that shows it, and kept only until its last one: the
+    cues of one segment are all in memory, never more. Where named pipes do not exist
     (Windows) the pictures are written as files before ffmpeg starts.
     """
 
     def __init__(self, lane: Lane, cues: Sequence[StoredCue], work: Path) -> None:
         self.lane, self.cues, self.work = lane, cues, work
+        self.drawn: dict[int, OverlayLike | None] = {}  # the cues showing, drawn
         self.k = len(list(work.glob("lane*.ffconcat"))) + 1
         self.pictures = lane.pictures()
         self.names: list[str] = []
@@ -426,15 +466,31 @@ class _LaneFeeder:
         from PIL import Image
 
         canvas = Image.new("RGBA", (self.lane.width, self.lane.height), (0, 0, 0, 0))
+        # A cue shows on consecutive segments: one missing from this one is done for good.
+        for index in [i for i in self.drawn if i not in seg.members]:
+            del self.drawn[index]
         for index in seg.members:
             cue = self.cues[index]
-            with Image.open(cue.path) as image:
-                dx, dy = cue.x - self.lane.x, cue.y - self.lane.y
-                canvas.alpha_composite(image.convert("RGBA"), dest=(max(dx, 0), max(dy, 0)),
-                                       source=(max(-dx, 0), max(-dy, 0)))
+            if cue.path is not None:
+                with Image.open(cue.path) as image:
+                    self._paste(canvas, image.convert("RGBA"), cue.x, cue.y)
+                continue
+            if index not in self.drawn:
+                with _DRAWING:
+                    self.drawn[index] = cue.draw()
+            overlay = self.drawn[index]
+            if overlay is not None:
+                image = overlay.image
+                self._paste(canvas, image if image.mode == "RGBA" else image.convert("RGBA"),
+                            overlay.x, overlay.y)
         buffer = io.BytesIO()
         canvas.save(buffer, format="PNG", compress_level=1)
         return buffer.getvalue()
+
+    def _paste(self, canvas, image, x: int, y: int) -> None:
+        dx, dy = x - self.lane.x, y - self.lane.y
+        canvas.alpha_composite(image, dest=(max(dx, 0), max(dy, 0)),
+                               source=(max(-dx, 0), max(-dy, 0)))
 
     def start(self, proc: subprocess.Popen) -> None:
         if self.piped:

@@ -197,7 +197,7 @@ class _Typesetter:
 
 
 def _char_styles(spans: list[Span]) -> tuple[tuple[bool, bool, tuple | None], ...]:
-    return tuple((span.bold, span.italic, span.color) for span in spans)
+    return tuple(_char_style(span.bold, span.italic, span.color) for span in spans)
 
 
 def _side(style: Style, size: float) -> float:
@@ -308,11 +308,22 @@ def _compose(masks, style: Style):
     return Image.fromarray(pixels)  # (h, w, 4) uint8 is RGBA
 
 
-def _draw(lines, setter: _Typesetter, style: Style):
-    """The cue's RGBA image cropped to its ink, and the x of its centre line in that image."""
-    import numpy as np
-    from PIL import Image, ImageDraw
+@dataclass(frozen=True)
+class _Measured:
+    """A cue's lines set on a canvas but not drawn: where each piece goes and the box its ink
+    fills (from the fonts' metrics). Placement uses `box`; drawing fills it, never more."""
 
+    placed: tuple[tuple[_Piece, float, int], ...]  # piece, x, baseline (canvas pixels)
+    rects: tuple[tuple[float, float, float, float], ...]  # box style: one per line
+    canvas: tuple[int, int]
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 on the canvas (x1, y1 exclusive)
+    axis: int  # x of the centre line on the canvas
+    stroke: int
+
+
+def _measure(lines, setter: _Typesetter, style: Style) -> _Measured:
+    """Set the lines on a canvas with the fonts' metrics only (no pixels): the same numbers
+    `_paint` draws with, so a cue's box is known before, and without, drawing it."""
     size = setter.size
     stroke = _stroke(style, size)
     pad = style.padding * size if style.kind == "box" else 0
@@ -351,32 +362,60 @@ def _draw(lines, setter: _Typesetter, style: Style):
     margin = math.ceil(0.5 * size) + stroke + 2  # room for any ink the boxes under-report
     ox, oy = margin - math.floor(extent[0]), margin - math.floor(extent[1])
     canvas = (math.ceil(extent[2]) + ox + margin, math.ceil(extent[3]) + oy + margin)
+    rects = [(x0 + ox, y0 + oy, x1 + ox, y1 + oy) for x0, y0, x1, y1 in rects] if pad else []
+    # The box: the text's ink by the fonts' metrics (whole pixels, outward) and the boxes'
+    # rectangles as `_paint` rounds them.
+    edges = [(math.floor(i[0] + ox), math.floor(i[1] + oy), math.ceil(i[2] + ox),
+              math.ceil(i[3] + oy)) for _, i in boxes if math.isfinite(i[0])]
+    edges += [(round(x0), round(y0), round(x1), round(y1)) for x0, y0, x1, y1 in rects]
+    box = ((min(e[0] for e in edges), min(e[1] for e in edges),
+            max(e[2] for e in edges), max(e[3] for e in edges)) if edges
+           else (margin, margin, margin, margin))  # nothing to set: an empty box
+    return _Measured(tuple((p, x + ox, b + oy) for p, x, b in placed), tuple(rects), canvas,
+                     box, ox, stroke)
 
+
+def _paint(measured: _Measured, language: str, style: Style):
+    """Draw what `_measure` set: the RGBA image cropped to its ink inside the measured box
+    (None when nothing is visible) and the crop's top-left corner on the canvas."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    canvas, stroke = measured.canvas, measured.stroke
     box_mask = Image.new("L", canvas, 0)
-    if style.kind == "box":
+    if measured.rects:
         box_draw = ImageDraw.Draw(box_mask)
-        for x0, y0, x1, y1 in rects:
-            box_draw.rectangle((round(x0 + ox), round(y0 + oy), round(x1 + ox) - 1,
-                                round(y1 + oy) - 1), fill=255)
+        for x0, y0, x1, y1 in measured.rects:
+            box_draw.rectangle((round(x0), round(y0), round(x1) - 1, round(y1) - 1), fill=255)
     stroke_mask = Image.new("L", canvas, 0)
     fills: dict[tuple[int, int, int], Image.Image] = {}
-    for piece, x, baseline in placed:
+    for piece, x, baseline in measured.placed:
         font = pil_font(piece.key, piece.size)
-        xy = (x + ox, baseline + oy)
-        common = dict(font=font, anchor="ls", direction=piece.direction,
-                      language=setter.language)
+        common = dict(font=font, anchor="ls", direction=piece.direction, language=language)
         if stroke:
-            ImageDraw.Draw(stroke_mask).text(xy, piece.text, fill=255, stroke_width=stroke,
-                                             stroke_fill=255, **common)
+            ImageDraw.Draw(stroke_mask).text((x, baseline), piece.text, fill=255,
+                                             stroke_width=stroke, stroke_fill=255, **common)
         colour = tuple(piece.color) if piece.color else style.color
         fill = fills.setdefault(colour, Image.new("L", canvas, 0))
-        ImageDraw.Draw(fill).text(xy, piece.text, fill=255, **common)
+        ImageDraw.Draw(fill).text((x, baseline), piece.text, fill=255, **common)
     image = _compose({"box": np.asarray(box_mask), "stroke": np.asarray(stroke_mask),
                       "fill": {c: np.asarray(m) for c, m in fills.items()}}, style)
-    bbox = image.getchannel("A").getbbox()
+    # Ink outside the measured box would move the cue from where it was placed: the box
+    # bounds the picture (the metrics over-report ink; a test checks nothing is ever cut).
+    bbox = image.crop(measured.box).getchannel("A").getbbox()
     if bbox is None:
-        return None, 0.0
-    return image.crop(bbox), ox - bbox[0]
+        return None, (0, 0)
+    x0, y0 = measured.box[0] + bbox[0], measured.box[1] + bbox[1]
+    return image.crop((x0, y0, measured.box[0] + bbox[2], measured.box[1] + bbox[3])), (x0, y0)
+
+
+_CHAR_STYLES: dict[_CharStyle, _CharStyle] = {}
+
+
+def _char_style(bold: bool, italic: bool, color) -> _CharStyle:
+    """One shared tuple per distinct style: a placed cue keeps one per character."""
+    key = (bool(bold), bool(italic), None if color is None else tuple(color))
+    return _CHAR_STYLES.setdefault(key, key)
 
 
 def layout_cue(cue: Cue, language: str, frame_w: int, frame_h: int,
@@ -394,6 +433,70 @@ def layout_cue(cue: Cue, language: str, frame_w: int, frame_h: int,
     return tuple(text for text, _ in lines), setter.size
 
 
+@dataclass(frozen=True)
+class PlacedCue:
+    """A cue set in lines and placed in the frame, not drawn yet.
+
+    (x, y, width, height) is its box: the ink's extent by the fonts' metrics, placed by the
+    layout rules. `draw` paints it there: the image (cropped to its ink) always lies inside
+    the box, so whatever was planned from boxes (stacking, lanes) holds for the pixels.
+    Small: the burn keeps one per cue and draws each only when the encode needs it.
+    """
+
+    x: int
+    y: int
+    width: int
+    height: int
+    language: str
+    size: float  # the Latin font size used (px per em), after any shrinking
+    style: Style
+    set_lines: tuple[tuple[str, tuple[_CharStyle, ...]], ...]  # text and per-char styles
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return tuple(text for text, _ in self.set_lines)
+
+    def draw(self) -> RenderedCue | None:
+        """The cue's pixels where the layout put them; None when nothing is visible."""
+        ensure_raqm()
+        measured = _measure(self.set_lines, _Typesetter(self.language, self.style, self.size),
+                            self.style)
+        image, (cx, cy) = _paint(measured, self.language, self.style)
+        if image is None:
+            return None
+        return RenderedCue(image, self.x + cx - measured.box[0], self.y + cy - measured.box[1],
+                           self.lines, self.size)
+
+
+def place_cue(cue: Cue, language: str, frame_w: int, frame_h: int, style: Style, *,
+              slot: int = 0, reserved: int | None = None) -> PlacedCue | None:
+    """Set and place one cue for a frame of this size, without drawing it; None when the
+    cue has nothing to draw (see `render_cue`, which is this followed by `PlacedCue.draw`)."""
+    ensure_raqm()
+    geo = geometry(frame_w, frame_h)
+    setter, lines = _wrap(cue, language, style, geo)
+    if not lines:
+        return None
+    measured = _measure(lines, setter, style)
+    bx0, by0, bx1, by1 = measured.box
+    width, height = bx1 - bx0, by1 - by0
+    if width <= 0 or height <= 0:
+        return None
+    if reserved is None:
+        ascent, descent = _latin_line(base_size(style, frame_w, frame_h))
+        reserved = slot * math.ceil(geo.max_lines * (ascent + descent) + _gap(geo, style))
+    x = centred_x(frame_w, measured.axis - bx0)
+    y = block_y(geo, 0, height, top=cue.top, reserved=reserved)
+    sx0, sy0, sx1, sy1 = geo.safe
+    if width > sx1 - sx0 or y < sy0 or y + height > sy1:
+        raise LayoutError("the cue does not fit inside the safe area of a "
+                          f"{frame_w}x{frame_h} frame"
+                          + (" beside the cues showing with it" if reserved else "")
+                          + ": shorten it or split it in two", cue=cue.index)
+    x = min(max(x, sx0), sx1 - width)
+    return PlacedCue(x, y, width, height, language, setter.size, style, tuple(lines))
+
+
 def render_cue(cue: Cue, language: str, frame_w: int, frame_h: int, style: Style, *,
                slot: int = 0, reserved: int | None = None) -> RenderedCue | None:
     """Render one cue for a frame of this size; None when the cue has nothing to draw.
@@ -403,33 +506,49 @@ def render_cue(cue: Cue, language: str, frame_w: int, frame_h: int, style: Style
     tallest cue of the slots below, so tracks never overlap (alone, a slot reserves the height
     of the most lines the frame allows, per slot below it).
     """
-    ensure_raqm()
-    geo = geometry(frame_w, frame_h)
-    setter, lines = _wrap(cue, language, style, geo)
-    if not lines:
-        return None
-    image, axis = _draw(lines, setter, style)
-    if image is None:
-        return None
-    if reserved is None:
-        ascent, descent = _latin_line(base_size(style, frame_w, frame_h))
-        reserved = slot * math.ceil(geo.max_lines * (ascent + descent) + _gap(geo, style))
-    x = centred_x(frame_w, axis)
-    y = block_y(geo, 0, image.height, top=cue.top, reserved=reserved)
-    sx0, sy0, sx1, sy1 = geo.safe
-    if image.width > sx1 - sx0 or y < sy0 or y + image.height > sy1:
-        raise LayoutError("the cue does not fit inside the safe area of a "
-                          f"{frame_w}x{frame_h} frame"
-                          + (" beside the cues showing with it" if reserved else "")
-                          + ": shorten it or split it in two", cue=cue.index)
-    x = min(max(x, sx0), sx1 - image.width)
-    return RenderedCue(image, x, y, tuple(text for text, _ in lines), setter.size)
+    placed = place_cue(cue, language, frame_w, frame_h, style, slot=slot, reserved=reserved)
+    return placed.draw() if placed is not None else None
 
 
 def _gap(geo: Geometry, style: Style) -> int:
     """Space between two stacked tracks: 30% of a Latin line, so that two languages read as
     two subtitles, not as one block of four lines (about 2% of a 16:9 frame's height)."""
     return math.ceil(TRACK_GAP * style.line_fraction(geo.width, geo.height) * geo.height)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A placed cue with the time it shows (frames with start_ms <= t < end_ms): what the
+    burn plans its lanes from before drawing anything. `draw()` gives its Overlay."""
+
+    cue: PlacedCue
+    start_ms: int
+    end_ms: int
+    cue_index: int
+    track_index: int
+
+    @property
+    def x(self) -> int:
+        return self.cue.x
+
+    @property
+    def y(self) -> int:
+        return self.cue.y
+
+    @property
+    def width(self) -> int:
+        return self.cue.width
+
+    @property
+    def height(self) -> int:
+        return self.cue.height
+
+    def draw(self) -> Overlay | None:
+        rendered = self.cue.draw()
+        if rendered is None:
+            return None
+        return Overlay(rendered.image, rendered.x, rendered.y, self.start_ms, self.end_ms,
+                       self.cue_index, self.track_index)
 
 
 def render_overlays(tracks: list[Track], frame_w: int, frame_h: int,
@@ -441,10 +560,17 @@ def render_overlays(tracks: list[Track], frame_w: int, frame_h: int,
 
 def iter_overlays(tracks: list[Track], frame_w: int, frame_h: int,
                   style: Style) -> Iterator[Overlay]:
-    """Every non-empty cue of every track rendered once, placed so that no two overlap.
+    """Every non-empty cue of every track drawn once where `iter_placements` puts it."""
+    for placement in iter_placements(tracks, frame_w, frame_h, style):
+        overlay = placement.draw()
+        if overlay is not None:
+            yield overlay
 
-    A generator that keeps only the cues still showing: the burn stores each image as it
-    comes, so memory does not grow with the number of cues.
+
+def iter_placements(tracks: list[Track], frame_w: int, frame_h: int,
+                    style: Style) -> Iterator[Placement]:
+    """Every non-empty cue of every track set and placed so that no two overlap; nothing is
+    drawn (the burn draws each cue when the encode reaches it, the preview at once).
 
     Track 0 sits at the edge (bottom, or top for `{\\an8}` cues); each later track stacks
     inward past the tallest stack of the tracks before it on the same edge, so its position
@@ -458,14 +584,14 @@ def iter_overlays(tracks: list[Track], frame_w: int, frame_h: int,
     taken = {False: 0, True: 0}  # edge (top?) → pixels used by earlier tracks
 
     def place(track_index: int, track: Track, placed: list, cue: Cue, edge: bool):
-        """Render `cue` at `edge` (top?), past the cues of its track showing with it there."""
+        """Place `cue` at `edge` (top?), past the cues of its track showing with it there."""
         offset = max((at + height + gap for start, end, height, top, at in placed
                       if top == edge and start < cue.end and cue.start < end),
                      default=0)
         moved = cue if edge == cue.top else dataclasses.replace(cue, top=edge)
         try:
-            return render_cue(moved, track.language, frame_w, frame_h, style,
-                              slot=track_index, reserved=taken[edge] + offset), offset
+            return place_cue(moved, track.language, frame_w, frame_h, style,
+                             slot=track_index, reserved=taken[edge] + offset), offset
         except CaptionsError as exc:
             if exc.path is not None or track.path is None:
                 raise
@@ -479,32 +605,30 @@ def iter_overlays(tracks: list[Track], frame_w: int, frame_h: int,
         for cue in sorted(track.cues, key=lambda c: (c.start, c.index)):
             placed = [p for p in placed if p[1] > cue.start]  # cues start in order
             edge = cue.top
-            rendered, offset = place(track_index, track, placed, cue, edge)
-            if rendered is None:
+            box, offset = place(track_index, track, placed, cue, edge)
+            if box is None:
                 continue
-            if _covers_region(rendered, style, frame_h):  # on-screen text there: other edge
+            if _covers_region(box, style, frame_h):  # on-screen text there: other edge
                 edge = not edge
-                rendered, offset = place(track_index, track, placed, cue, edge)
-                if _covers_region(rendered, style, frame_h):
+                box, offset = place(track_index, track, placed, cue, edge)
+                if _covers_region(box, style, frame_h):
                     raise LayoutError("the cue covers the style's text_region at the top and at "
                                       "the bottom of the frame: shorten it or narrow the region",
                                       path=track.path, line=cue.source_line, cue=cue.index)
-            overlay = Overlay(rendered.image, rendered.x, rendered.y, cue.start, cue.end,
-                              cue.index, track_index)
-            placed.append((cue.start, cue.end, rendered.image.height, edge, offset))
-            extent[edge] = max(extent[edge], offset + rendered.image.height)
-            yield overlay
+            placed.append((cue.start, cue.end, box.height, edge, offset))
+            extent[edge] = max(extent[edge], offset + box.height)
+            yield Placement(box, cue.start, cue.end, cue.index, track_index)
         for edge in (False, True):
             if extent[edge]:
                 taken[edge] += extent[edge] + gap
 
 
-def _covers_region(rendered: RenderedCue, style: Style, frame_h: int) -> bool:
-    """True when the cue's ink rows meet the style's declared text region."""
+def _covers_region(box: PlacedCue, style: Style, frame_h: int) -> bool:
+    """True when the cue's rows meet the style's declared text region."""
     if style.text_region is None:
         return False
     top, bottom = (round(f * frame_h) for f in style.text_region)
-    return rendered.y < bottom and top < rendered.y + rendered.image.height
+    return box.y < bottom and top < box.y + box.height
 
 
 def composite(frame, overlays: list[Overlay], t_ms: int | Fraction):
