@@ -1,7 +1,8 @@
 """THE renderer: one cue → one RGBA image and its place in the frame.
 
-Preview, contact sheet and burn all use `render_overlays` (each cue rendered once) and place
-the images where it says, so what an officer checks is what gets published.
+Preview, contact sheet and burn all place cues with `iter_placements` and draw each once with
+its `draw` (`render_overlays` does both at once; the burn places every cue first and draws each
+when the encode reaches it), so what an officer checks is what gets published.
 
 How a cue becomes pixels:
 1. emoji are removed, the text is wrapped (author breaks kept when they fit, else re-flowed;
@@ -9,9 +10,13 @@ How a cue becomes pixels:
    the frame height, shrunk down to the style's floor when a word is too wide;
 2. each line is cut into runs by style, covering font and bidi level; runs are put in visual
    order (paragraph direction from the language), each shaped by raqm with its direction;
-3. ink is drawn as 8-bit masks on a canvas sized from the fonts' ink boxes plus a margin, the
-   masks are composited (box, outline, text colours) with straight alpha, and the canvas is
-   cropped to its ink: nothing can be clipped and nothing transparent is kept.
+3. the pieces are set on a canvas from the fonts' metrics only (`_measure`): the ink's box
+   (the fonts' ink boxes, which over-report by a pixel at most, and the box style's
+   rectangles) is what placement, stacking and the burn's lanes use, before any drawing;
+4. ink is drawn as 8-bit masks on that canvas (`_paint`), the masks are composited (box,
+   outline, text colours) with straight alpha, and the canvas is cropped to its ink inside
+   the box: the picture is always where the box says, nothing transparent is kept, and a
+   test checks that the box never cuts ink.
 """
 
 from __future__ import annotations
