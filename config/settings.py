@@ -108,6 +108,16 @@ def _parse_style(raw: Any) -> str:
     return value
 
 
+def _parse_interface_language(raw: Any) -> str:
+    from config.i18n import available_languages
+
+    value = _parse_str(raw).strip()
+    known = available_languages()
+    if value not in known:
+        raise ValueError(f"expected one of {', '.join(known)}, got {raw!r}")
+    return value
+
+
 def _parse_lang(raw: Any) -> str:
     value = _parse_str(raw)
     if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
@@ -140,6 +150,8 @@ KEYS: dict[str, KeySpec] = {
     "subtitle_style": KeySpec(_parse_style, "outline",
                               "burned subtitle style: outline, box, or key=value overrides"),
     "subtitle_language": KeySpec(_parse_lang, "fr", "language assumed for subtitles"),
+    "interface_language": KeySpec(_parse_interface_language, None,
+                                  "language of capsule's messages (en, fr); unset: the locale"),
     "preset": KeySpec(_parse_choice(*PRESETS), "medium", "x264 encoder preset for burning"),
     "upload_rate": KeySpec(parse_rate, None, "cap on the upload rate in bytes per second (500K, "
                            "2M…); unset: as fast as the line allows"),
@@ -428,6 +440,9 @@ TEMPLATE = """\
 
 # Channel used when --channel is not given.
 default_channel = "default"
+
+# Language of capsule's messages: "en" or "fr" (unset: the locale, e.g. LANG=fr_FR.UTF-8).
+# interface_language = "fr"
 
 # Burned subtitles: "outline" (white text, black outline) or "box" (semi-opaque box).
 subtitle_style = "outline"
