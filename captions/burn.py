@@ -49,6 +49,7 @@ from captions.reading import read_track
 from captions.render import iter_overlays
 from captions.video import VideoInfo, decode_failure, ffmpeg_exe, ffmpeg_path, probe
 from config.atomic import fsync_dir
+from config.i18n import _
 
 # Audio codecs the MP4 muxer carries and YouTube accepts: copied bit-exact.
 MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac"})
@@ -137,22 +138,24 @@ def load_checked_tracks(paths: Sequence[Path | str], *, languages: Sequence[str]
 def check_output(video: Path, output: Path, *, force: bool) -> None:
     """Refuse what would lose data or fail late: own input, existing file, bad folder."""
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise CaptionsError("the output must be an .mp4 file (H.264 + AAC for YouTube): "
-                            "use -o NAME.mp4", path=output)
+        raise CaptionsError(_("the output must be an .mp4 file (H.264 + AAC for "
+                              "YouTube): use -o NAME.mp4"), path=output)
     if output.is_dir():
-        raise CaptionsError("is a folder: give a file name with -o", path=output)
+        raise CaptionsError(_("is a folder: give a file name with -o"), path=output)
     same = output.resolve() == video.resolve()
     if not same and output.exists():
         with contextlib.suppress(OSError):
             same = os.path.samefile(output, video)
     if same:
-        raise CaptionsError("is the input video: refusing to write over it; choose another -o",
+        raise CaptionsError(_("is the input video: refusing to write over it; choose "
+                              "another -o"),
                             path=output)
     if output.exists() and not force:
-        raise CaptionsError("already exists: use --force to replace it", path=output)
+        raise CaptionsError(_("already exists: use --force to replace it"), path=output)
     folder = output.parent
     if not folder.is_dir():
-        raise CaptionsError(f"folder {folder} does not exist: create it or choose another -o",
+        raise CaptionsError(_("folder {folder} does not exist: create it or choose "
+                              "another -o").format(folder=folder),
                             path=output)
     _create_part(output).unlink()  # a real write: access() says yes to root on read-only places
 
@@ -173,7 +176,8 @@ def burn_overlays(video: Path | str, overlays: Iterable[OverlayLike], output: Pa
                             + ", ".join(X264_PRESETS))
     if not 1 <= crf <= 51:
         # 0 is lossless, which only High 4:4:4 carries; YouTube wants High.
-        raise CaptionsError(f"CRF {crf} is outside 1–51 (18 is visually lossless)")
+        raise CaptionsError(_("CRF {crf} is outside 1–51 (18 is visually lossless)").format(
+                                crf=crf))
     info = info or probe(video)
     check_output(video, output, force=force)
     sweep_leftovers(output)
@@ -258,7 +262,7 @@ def _terminations_raise():
         return
 
     def handler(signum, frame):
-        raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
+        raise Terminated(_("stopped by signal {name}").format(name=signal.Signals(signum).name))
 
     wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s]
     previous = {s: signal.signal(s, handler) for s in wanted}
@@ -357,7 +361,7 @@ def plan_lanes(cues: Sequence[StoredCue], info: VideoInfo) -> list[Lane]:
         if cue.path is not None:
             halves.setdefault(cue.y + cue.height / 2 < info.height / 2, []).append(i)
     lanes = []
-    for _, items in sorted(halves.items()):
+    for _half, items in sorted(halves.items()):
         events: dict[int, list[tuple[int, int]]] = {}
         for i in items:
             events.setdefault(cues[i].start_ms, []).append((1, i))
@@ -485,8 +489,9 @@ def _create_part(output: Path) -> Path:
         fd, name = tempfile.mkstemp(prefix=f".{output.stem}.part-{os.getpid()}-",
                                     suffix=output.suffix, dir=output.parent)
     except OSError as exc:
-        raise CaptionsError(f"cannot write in folder {output.parent} ({exc.strerror}): "
-                            "choose another -o", path=output) from exc
+        raise CaptionsError(_("cannot write in folder {parent} ({strerror}): choose "
+                              "another -o").format(
+                                parent=output.parent, strerror=exc.strerror), path=output) from exc
     os.close(fd)
     return Path(name)
 
@@ -631,7 +636,8 @@ def _raise_failure(returncode: int, text: str, info: VideoInfo, output: Path) ->
     if "File too large" in text or returncode == -signal.SIGXFSZ:
         raise OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(output))
     if returncode < 0:
-        raise EncodeError(f"ffmpeg was stopped by signal {-returncode}", path=output)
+        raise EncodeError(_("ffmpeg was stopped by signal {returncode}").format(
+                              returncode=-returncode), path=output)
     lines = [line for line in text.splitlines() if line.strip()]
     # Demuxer ("[in#0/...]") and decoder errors are the input's; anything else is ours.
     decoders = {info.codec, info.audio.codec if info.audio else ""}
@@ -641,7 +647,8 @@ def _raise_failure(returncode: int, text: str, info: VideoInfo, output: Path) ->
                    or "decod" in line.lower() or "partial file" in line or "corrupt" in line]
     if input_fault or not lines:
         raise VideoError(decode_failure("\n".join(input_fault or lines)), path=info.path)
-    raise EncodeError(f"ffmpeg failed writing it: {_strip_context(lines[0])}", path=output)
+    raise EncodeError(_("ffmpeg failed writing it: {strip_context}").format(
+                          strip_context=_strip_context(lines[0])), path=output)
 
 
 def _strip_context(line: str) -> str:
@@ -658,6 +665,6 @@ def _finish(part: Path, output: Path, *, force: bool) -> None:
         os.close(fd)
     os.chmod(part, 0o644)
     if output.exists() and not force:
-        raise CaptionsError("appeared while burning: use --force to replace it", path=output)
+        raise CaptionsError(_("appeared while burning: use --force to replace it"), path=output)
     os.replace(part, output)
     fsync_dir(output.parent)

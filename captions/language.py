@@ -16,6 +16,7 @@ from pathlib import Path
 
 from captions.errors import SubtitleReadError
 from captions.markup import is_arabic, is_tifinagh
+from config.i18n import _
 
 # File-name codes (ISO 639-1/-2/-3 and the Amazigh variants) to the language we work with.
 ALIASES: dict[str, str] = {
@@ -117,8 +118,8 @@ def decide_language(path: Path | str | None, text: str, *, given: str | None = N
     if default:
         return Decided(normalize_language(default), "the setting subtitle_language")
     raise LanguageUnknownError(
-        "cannot tell the language from the file name or the text; "
-        "pass --lang fr, ar, zgh or en (or name the file like capsule.fr.srt)", path=path)
+        _("cannot tell the language from the file name or the text; pass --lang fr, ar, "
+          "zgh or en (or name the file like capsule.fr.srt)"), path=path)
 
 
 def guess_language(path: Path | str | None, text: str, default: str | None = None) -> str:

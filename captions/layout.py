@@ -23,6 +23,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from config.i18n import _
+
 from .bidi import CONTROLS
 from .errors import LayoutError
 from .fonts import script_of
@@ -61,7 +63,8 @@ class Geometry:
 def geometry(frame_w: int, frame_h: int) -> Geometry:
     """Safe area, widest line and most lines for a frame of this size."""
     if frame_w <= 0 or frame_h <= 0:
-        raise LayoutError(f"frame size {frame_w}x{frame_h} is not a picture size")
+        raise LayoutError(_("frame size {frame_w}x{frame_h} is not a picture size").format(
+                              frame_w=frame_w, frame_h=frame_h))
     ratio = frame_w / frame_h
     shape = "wide" if ratio >= 1.5 else "vertical" if ratio < 0.8 else "square"
     (fx0, fy0, fx1, fy1), widest, lines = _SHAPES[shape]
@@ -138,9 +141,10 @@ def wrap_offsets(text: str, *, max_chars: int | None = MAX_CHARS,
             word = text[words[k][0]:words[k][1]]
             limit = (f"{max_width_px:.0f} px" if max_width_px is not None
                      and (max_chars is None or visible_length(word) <= max_chars)
-                     else f"{max_chars} characters")
-            raise LayoutError(f"the word {word!r} is wider than a line ({limit}); shorten it "
-                              "or add a space where it may break", cue=cue)
+                     else _("{count} characters").format(count=max_chars))
+            raise LayoutError(_("the word {word!r} is wider than a line ({limit}); "
+                                "shorten it or add a space where it may break").format(
+                                  word=word, limit=limit), cue=cue)
 
     texts = [text[a:b] for a, b in words]
     # breakable[k]: a line may start at word k (and the line before may end at word k - 1)
@@ -149,11 +153,14 @@ def wrap_offsets(text: str, *, max_chars: int | None = MAX_CHARS,
     lines = _fewest_lines(n, breakable, fits, max_lines)
     if lines is None:
         limit = max_lines if max_lines is not None else n
-        raise LayoutError(f"the text does not fit on {limit} line(s) of "
-                          f"{f'{max_width_px:.0f} px' if max_width_px is not None else ''}"
-                          f"{' and ' if max_width_px is not None and max_chars else ''}"
-                          f"{f'{max_chars} characters' if max_chars else ''}: "
-                          "split the cue in two or shorten it", cue=cue)
+        bounds = []
+        if max_width_px is not None:
+            bounds.append(_("{width:.0f} px").format(width=max_width_px))
+        if max_chars:
+            bounds.append(_("{count} characters").format(count=max_chars))
+        raise LayoutError(_("the text does not fit on {limit} line(s) of {bounds}: split the "
+                            "cue in two or shorten it").format(
+                              limit=limit, bounds=_(" and ").join(bounds)), cue=cue)
     costs = [0.0] + [break_cost(texts[k - 1], texts[k], language,
                                 authored="\n" in text[words[k - 1][1]:words[k][0]])
                      for k in range(1, n)]
@@ -219,7 +226,7 @@ def _best_breaks(n: int, lines: int, breakable: list[bool], fits: Callable[[int,
             break
         if j == n or breakable[j]:
             layer[(0, j)] = (line_cost(0, j), (j,))
-    for _ in range(lines - 1):
+    for _line in range(lines - 1):
         following: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {}
         for (h, i), (cost, ends) in layer.items():
             if i == n:

@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from config.atomic import atomic_write
+from config.i18n import _
 
 from .errors import CaptionsError
 from .model import Track
@@ -49,8 +50,8 @@ def parse_time(text: str) -> int:
             return round(total * 1000)
     except ValueError:
         pass
-    raise PreviewError(f"time {text!r} is not seconds (12.5) or a clock (00:00:12.5, "
-                       "00:00:12,500)")
+    raise PreviewError(_("time {text!r} is not seconds (12.5) or a clock (00:00:12.5, "
+                         "00:00:12,500)").format(text=text))
 
 
 def clock(ms: int) -> str:
@@ -96,8 +97,9 @@ def find_cue(tracks: Sequence[Track], number: int):
         if cue.index == number:
             return cue
     where = f" in {track.path}" if track.path else ""
-    raise PreviewError(f"there is no cue {number}{where}: it has cues 1 to "
-                       f"{max((c.index for c in track.cues), default=0)}")
+    raise PreviewError(_("there is no cue {number}{where}: it has cues 1 to {max}").format(
+                           number=number, where=where,
+                           max=max((c.index for c in track.cues), default=0)))
 
 
 def preview_frame(video: Path | str, tracks: Sequence[Track], style: Style, *,
@@ -107,16 +109,17 @@ def preview_frame(video: Path | str, tracks: Sequence[Track], style: Style, *,
     from .video import extract_frame, probe
 
     if (at_ms is None) == (cue is None):
-        raise PreviewError("give either a time or a cue number")
+        raise PreviewError(_("give either a time or a cue number"))
     info = probe(video)
     if cue is not None:
         chosen = find_cue(tracks, cue)
         if not chosen.text.strip():
-            raise PreviewError(f"cue {cue} is empty: nothing to preview")
+            raise PreviewError(_("cue {cue} is empty: nothing to preview").format(cue=cue))
         at_ms = (chosen.start + chosen.end) // 2
     elif at_ms >= info.duration_ms:
-        raise PreviewError(f"time {at_ms / 1000:.3f} s is past the end of the video "
-                           f"({info.duration_ms / 1000:.3f} s): give an earlier --at",
+        raise PreviewError(_("time {v1000:.3f} s is past the end of the video "
+                             "({v10002:.3f} s): give an earlier --at").format(
+                               v1000=at_ms / 1000, v10002=info.duration_ms / 1000),
                            path=info.path)
     overlays = render_overlays(list(tracks), info.width, info.height, style)
     fetched = _frame_time(at_ms, info)
@@ -146,7 +149,8 @@ def contact_sheet(video: Path | str, tracks: Sequence[Track], style: Style, *,
     for overlay in sorted(overlays, key=lambda o: (o.track_index, o.start_ms, o.cue_index)):
         moments.setdefault((overlay.start_ms + overlay.end_ms) // 2, []).append(overlay)
     if not moments:
-        raise PreviewError("the subtitles have no cue with text: nothing to put on a sheet")
+        raise PreviewError(_("the subtitles have no cue with text: nothing to put on a "
+                             "sheet"))
     tiles = sorted(moments.items())
     columns = columns or min(len(tiles), 4 if info.width >= info.height else 6)
     tile_width = min(tile_width, info.width)
@@ -180,10 +184,12 @@ def save_png(image, path: Path | str) -> Path:
     """Write `image` as PNG atomically (config.atomic): the old file or the new, never torn."""
     path = Path(path)
     if not path.parent.is_dir():
-        raise PreviewError(f"cannot write there: no such folder {path.parent}", path=path)
+        raise PreviewError(_("cannot write there: no such folder {parent}").format(
+                               parent=path.parent), path=path)
     try:
         with atomic_write(path, binary=True) as handle:
             image.save(handle, "PNG")
     except OSError as exc:
-        raise PreviewError(f"cannot write there: {exc.strerror or exc}", path=path) from exc
+        raise PreviewError(_("cannot write there: {exc_strerror_or_exc}").format(
+                               exc_strerror_or_exc=exc.strerror or exc), path=path) from exc
     return path

@@ -38,6 +38,7 @@ from captions.errors import SubtitleReadError
 from captions.language import decide_language
 from captions.markup import Markup, parse_markup
 from captions.model import Cue, Finding, Track
+from config.i18n import _
 
 FORMATS = ("srt", "vtt", "ass", "ssa")
 LEFT_OUT = "fix it, this cue is left out until then"  # ends every unparsable-timing message
@@ -71,7 +72,8 @@ def read_track(path: Path | str, *, encoding: str | None = None,
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SubtitleReadError(f"cannot read the file: {exc.strerror or exc}", path=path) from exc
+        raise SubtitleReadError(_("cannot read the file: {exc_strerror_or_exc}").format(
+                                    exc_strerror_or_exc=exc.strerror or exc), path=path) from exc
     text, used, findings = decode_bytes(data, encoding, path=path)
     fmt = detect_format(path, text)
     return track_from_text(text, fmt, path=path, language=language, encoding=used,
@@ -87,8 +89,8 @@ def decode_bytes(data: bytes, encoding: str | None = None, *,
             codec = codecs.lookup(encoding).name
         except LookupError:
             raise SubtitleReadError(
-                f"unknown encoding {encoding!r}; pass a Python codec name such as "
-                "utf-8, utf-16 or cp1256", path=path) from None
+                _("unknown encoding {encoding!r}; pass a Python codec name such as "
+                  "utf-8, utf-16 or cp1256").format(encoding=encoding), path=path) from None
         if codec == "utf-8":
             codec = "utf-8-sig"  # a BOM is a BOM even when the caller said utf-8
         elif codec not in ("utf-16", "utf-32") and not codec.startswith("utf") \
@@ -109,14 +111,15 @@ def decode_bytes(data: bytes, encoding: str | None = None, *,
     except UnicodeDecodeError as exc:
         line = data[:exc.start].decode(codec, errors="replace").count("\n") + 1
         raise SubtitleReadError(
-            f"byte 0x{data[exc.start]:02X} is not valid {label}; pass --encoding with the "
-            "file's encoding (e.g. --encoding cp1256 for old Arabic files)",
+            _("byte 0x{data_exc_start:02X} is not valid {label}; pass --encoding with "
+              "the file's encoding (e.g. --encoding cp1256 for old Arabic files)").format(
+                data_exc_start=data[exc.start], label=label),
             path=path, line=line) from None
     if "\x00" in text:
         line = text[:text.index("\x00")].count("\n") + 1
         raise SubtitleReadError(
-            "NUL bytes in the text (UTF-16 without a byte-order mark?); pass "
-            "--encoding utf-16-le or --encoding utf-16-be", path=path, line=line)
+            _("NUL bytes in the text (UTF-16 without a byte-order mark?); pass "
+              "--encoding utf-16-le or --encoding utf-16-be"), path=path, line=line)
     return text, ("utf-8" if codec == "utf-8-sig" else codec), findings
 
 
@@ -143,8 +146,8 @@ def detect_format(path: Path | str | None, text: str) -> str:
         return suffix
     if "-->" in text:
         return "srt"
-    raise SubtitleReadError("not a subtitle file this tool reads: expected SRT (.srt), "
-                            "WebVTT (.vtt) or ASS/SSA (.ass, .ssa)", path=path)
+    raise SubtitleReadError(_("not a subtitle file this tool reads: expected SRT (.srt), "
+                              "WebVTT (.vtt) or ASS/SSA (.ass, .ssa)"), path=path)
 
 
 def track_from_text(text: str, fmt: str, *, path: Path | str | None = None,
@@ -274,7 +277,7 @@ class _Scanner:
             timing_at = self._header(i, at_block_start)
             if timing_at is not None:
                 if not at_block_start:
-                    self.warn("missing-blank-line",
+                    self.warn(_("missing-blank-line"),
                               "no blank line before this cue; read as a new cue", i + 1,
                               self.ordinal + 1)
                 self._start_cue(timing_at)
@@ -283,15 +286,15 @@ class _Scanner:
                 continue
             if at_block_start and not self.discarding:
                 if self.open is None:
-                    self.warn("stray-text", f"text outside any cue ignored: {line.strip()!r}",
+                    self.warn(_("stray-text"), f"text outside any cue ignored: {line.strip()!r}",
                               i + 1)
                     while i < len(lines) and lines[i].strip():
                         i += 1
                     continue
-                self.warn("blank-in-cue", "blank line inside the cue's text; the text after "
+                self.warn(_("blank-in-cue"), "blank line inside the cue's text; the text after "
                           "it is kept as the next line of the same cue", i + 1, self.ordinal)
             elif not self.vtt and not self.discarding and isinstance(parse_timing(line), _Timing):
-                self.warn("timing-in-text", "a timing line inside the cue's text is kept as "
+                self.warn(_("timing-in-text"), "a timing line inside the cue's text is kept as "
                           "text; add a blank line and a cue number if it starts a new cue",
                           i + 1, self.ordinal)
             if not self.discarding:
@@ -304,7 +307,7 @@ class _Scanner:
     def _skip_vtt_header(self) -> int:
         lines = self.lines
         if not lines or not lines[0].startswith("WEBVTT"):
-            self.warn("missing-header", "no WEBVTT header on line 1; read as WebVTT anyway", 1)
+            self.warn(_("missing-header"), "no WEBVTT header on line 1; read as WebVTT anyway", 1)
             return 0
         i = 1
         while i < len(lines) and lines[i].strip():
@@ -338,13 +341,13 @@ class _Scanner:
         self.number = int(previous) if _is_number(previous) else self.number + 1
         timing = parse_timing(self.lines[timing_at])
         if isinstance(timing, str):
-            self.warn("unparsable-timing",
+            self.warn(_("unparsable-timing"),
                       f"unparsable timing line {self.lines[timing_at].strip()!r} ({timing}); "
                       + LEFT_OUT, line_no, self.ordinal, severity="error")
             self.discarding = True
             return
         if timing.short_ms:
-            self.warn("short-milliseconds",
+            self.warn(_("short-milliseconds"),
                       f"ambiguous short millisecond field in {self.lines[timing_at].strip()!r}: "
                       f"read as {clock(timing.start)} --> {clock(timing.end)}; "
                       "write 3 digits (,500 or ,005)", line_no, self.ordinal)
@@ -429,7 +432,8 @@ def _parse_ass(lines: list[str], fmt: str, path: Path | None,
             warnings.simplefilter("always")
             subs = pysubs2.SSAFile.from_string("\n".join(fed), format_=fmt)
     except (pysubs2.Pysubs2Error, ValueError, KeyError, IndexError) as exc:
-        raise SubtitleReadError(f"not a valid {fmt.upper()} file: {exc}", path=path) from None
+        raise SubtitleReadError(_("not a valid {fmt} file: {exc}").format(
+                                    fmt=fmt.upper(), exc=exc), path=path) from None
     for message in dict.fromkeys(str(w.message) for w in caught):  # "Failed to parse layer…"
         findings.append(Finding(
             "warning", "ass-field", f"{message[:1].lower()}{message[1:]}; fix that field of "

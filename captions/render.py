@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
+from config.i18n import _
+
 from . import bidi
 from .errors import CaptionsError, LayoutError
 from .fonts import ensure_raqm, face, pil_font, remove_emoji, script_of, split_runs
@@ -266,7 +268,8 @@ def _wrap(cue: Cue, language: str, style: Style, geo: Geometry):
         tuple_styles = tuple(flat_styles)
         return setter, [(flat[a:b], tuple_styles[a:b]) for a, b in offsets]
     assert error is not None
-    raise LayoutError(f"{error.detail} (even at {style.floor:.0%} of the normal size)",
+    raise LayoutError(_("{detail} (even at {floor:.0%} of the normal size)").format(
+                          detail=error.detail, floor=style.floor),
                       cue=cue.index)
 
 
@@ -486,8 +489,9 @@ def iter_overlays(tracks: list[Track], frame_w: int, frame_h: int,
                 edge = not edge
                 rendered, offset = place(track_index, track, placed, cue, edge)
                 if _covers_region(rendered, style, frame_h):
-                    raise LayoutError("the cue covers the style's text_region at the top and at "
-                                      "the bottom of the frame: shorten it or narrow the region",
+                    raise LayoutError(_("the cue covers the style's text_region at the "
+                                        "top and at the bottom of the frame: shorten it "
+                                        "or narrow the region"),
                                       path=track.path, line=cue.source_line, cue=cue.index)
             overlay = Overlay(rendered.image, rendered.x, rendered.y, cue.start, cue.end,
                               cue.index, track_index)

@@ -15,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from captions.errors import VideoError
+from config.i18n import _
 
 # Channel layouts ffmpeg prints, by number of channels.
 _LAYOUT_CHANNELS = {
@@ -109,9 +110,9 @@ def probe(path: Path | str) -> VideoInfo:
     """Describe a video file; VideoError (one line, naming the file) when it is not usable."""
     path = Path(path)
     if not path.exists():
-        raise VideoError("file not found", path=path)
+        raise VideoError(_("file not found"), path=path)
     if path.is_dir():
-        raise VideoError("is a folder, not a video file", path=path)
+        raise VideoError(_("is a folder, not a video file"), path=path)
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_path(path),
            "-map", "0:V:0?", "-map", "0:a?", "-c", "copy", "-f", "null",
            "-progress", "pipe:1", "-nostats", "-"]
@@ -122,8 +123,9 @@ def probe(path: Path | str) -> VideoInfo:
     info = _parse_dump(path, dump)
     damaged = _CORRUPT_PACKETS.search(dump)
     if damaged:
-        raise VideoError(f"truncated or corrupt video ({_strip_prefix(damaged.group(0))}): "
-                         "copy or export it again", path=path)
+        raise VideoError(_("truncated or corrupt video ({strip_prefix}): copy or export "
+                           "it again").format(
+                             strip_prefix=_strip_prefix(damaged.group(0))), path=path)
     counted = re.findall(r"^frame=(\d+)$", done.stdout.decode(errors="replace"), re.M)
     if counted and int(counted[-1]) > 0:
         info = replace(info, frames=int(counted[-1]))
@@ -218,15 +220,17 @@ def _parse_dump(path: Path, dump: str) -> VideoInfo:
             try:
                 video = _parse_video(body)
             except ValueError:
-                raise VideoError(f"ffmpeg cannot tell the video's frame size ({body.strip()}): "
-                                 "export it again as H.264 MP4", path=path) from None
+                raise VideoError(_("ffmpeg cannot tell the video's frame size ({body}): "
+                                   "export it again as H.264 MP4").format(
+                                     body=body.strip()), path=path) from None
             video["rotation"] = _rotation(lines, i)
         elif kind == "Audio":
             audios.append(replace(_parse_audio(body), language=tag,
                                   title=_stream_title(lines, i)))
             audio = audio or audios[0]
     if video is None:
-        raise VideoError("no video stream (audio only or not a video): choose the video file",
+        raise VideoError(_("no video stream (audio only or not a video): choose the "
+                           "video file"),
                          path=path)
     rotation = video["rotation"]
     cw, ch = video["size"]
@@ -265,7 +269,7 @@ def _parse_video(body: str) -> dict:
                 elif token in _COLOR_SPACES:
                     space = prim = trc = token
     if size is None:
-        raise ValueError(f"no frame size in stream line: {body}")
+        raise ValueError(_("no frame size in stream line: {body}").format(body=body))
     rate = fps or tbr or "25"
     return {"codec": codec, "pix_fmt": pix_fmt, "range": crange, "space": space,
             "primaries": prim, "trc": trc, "size": size, "fps": _parse_fps(rate)}
@@ -324,7 +328,8 @@ def verify_decodes(path: Path | str, *, timeout: float | None = None) -> None:
     try:
         done = subprocess.run(cmd, capture_output=True, check=False, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        raise VideoError(f"decoding took longer than {timeout:g} s", path=path) from exc
+        raise VideoError(_("decoding took longer than {timeout:g} s").format(
+                             timeout=timeout), path=path) from exc
     errors = done.stderr.decode("utf-8", errors="replace").strip()
     if done.returncode != 0 or errors:
         raise VideoError(decode_failure(errors), path=path)
@@ -348,14 +353,16 @@ def extract_frame(path: Path | str, t_ms: int, *, info: VideoInfo | None = None)
     path = Path(path)
     info = info or probe(path)
     if t_ms < 0:
-        raise VideoError(f"time {t_ms} ms is before the start", path=path)
+        raise VideoError(_("time {t_ms} ms is before the start").format(t_ms=t_ms), path=path)
     n = info.frame_at(t_ms)
     if info.frames is not None:
         if n >= info.frames:
-            raise VideoError(f"time {t_ms} ms is past the last frame ({info.frames} frames)",
+            raise VideoError(_("time {t_ms} ms is past the last frame ({frames} frames)").format(
+                                 t_ms=t_ms, frames=info.frames),
                              path=path)
     elif t_ms >= info.duration_ms:
-        raise VideoError(f"time {t_ms} ms is past the end ({info.duration_ms} ms)", path=path)
+        raise VideoError(_("time {t_ms} ms is past the end ({duration_ms} ms)").format(
+                             t_ms=t_ms, duration_ms=info.duration_ms), path=path)
     seek = max(Fraction(0), (n - Fraction(1, 2)) / info.fps)
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
     if seek > 0:

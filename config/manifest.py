@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.errors import ConfigError
+from config.i18n import _
 from config.settings import read_toml
 
 SECTIONS: dict[str, tuple[str, ...]] = {
@@ -89,7 +90,8 @@ def load_manifest(path: Path | str, *, default_timezone: str = "Africa/Casablanc
     """Read and check a manifest; the first problem is raised as a ConfigError."""
     path = Path(path)
     if not path.exists():
-        raise ConfigError("manifest not found (create one with `capsule init VIDEO SUBTITLES…`)",
+        raise ConfigError(_("manifest not found (create one with `capsule init VIDEO "
+                            "SUBTITLES…`)"),
                           path=path)
     data, lines = read_toml(path)
     base = path.parent
@@ -104,47 +106,53 @@ def load_manifest(path: Path | str, *, default_timezone: str = "Africa/Casablanc
 
     for key, value in data.items():
         if key not in SECTIONS:
-            raise fail(key, f"unknown section (known: {', '.join(SECTIONS)})")
+            raise fail(key, _("unknown section (known: {SECTIONS})").format(
+                                SECTIONS=', '.join(SECTIONS)))
         if not isinstance(value, dict):
-            raise fail(key, f"expected a table [{key}]")
+            raise fail(key, _("expected a table [{key}]").format(key=key))
         allowed = SECTIONS[key]
         if allowed:
             for sub in value:
                 if sub not in allowed:
-                    raise fail(f"{key}.{sub}", f"unknown key (known: {', '.join(allowed)})")
+                    raise fail(f"{key}.{sub}", _("unknown key (known: {allowed})").format(
+                                                   allowed=', '.join(allowed)))
 
     def text(section: str, key: str, default: str | None = None) -> str | None:
         value = data.get(section, {}).get(key, default)
         if value is not None and not isinstance(value, str):
-            raise fail(f"{section}.{key}", f"expected a string, got {value!r}")
+            raise fail(f"{section}.{key}", _("expected a string, got {value!r}").format(
+                                               value=value))
         return value
 
     def file_path(key: str, value: str, *, must_exist: bool = True) -> Path:
         resolved = (base / Path(value).expanduser()).resolve() if value else base
         if not value:
-            raise fail(key, "expected a file name")
+            raise fail(key, _("expected a file name"))
         if must_exist and not resolved.is_file():
-            raise fail(key, f"file not found: {resolved}")
+            raise fail(key, _("file not found: {resolved}").format(resolved=resolved))
         return resolved
 
     source = text("video", "source")
     if not source:
-        raise fail("video.source", "missing: name the edited video, e.g. source = \"capsule.mp4\"")
+        raise fail("video.source", _("missing: name the edited video, e.g. source = "
+                                     "\"capsule.mp4\""))
     video = file_path("video.source", source)
 
     subtitles: dict[str, SubtitleSpec] = {}
     for lang, table in data.get("subtitles", {}).items():
         key = f"subtitles.{lang}"
         if not LANG.match(lang):
-            raise fail(key, "expected a language code such as fr, ar, zgh or en")
+            raise fail(key, _("expected a language code such as fr, ar, zgh or en"))
         if not isinstance(table, dict):
-            raise fail(key, f"expected a table [subtitles.{lang}] with file = \"…\"")
+            raise fail(key, _("expected a table [subtitles.{lang}] with file = \"…\"").format(
+                                lang=lang))
         for sub in table:
             if sub not in SUBTITLE_KEYS:
-                raise fail(f"{key}.{sub}", f"unknown key (known: {', '.join(SUBTITLE_KEYS)})")
+                raise fail(f"{key}.{sub}", _("unknown key (known: {SUBTITLE_KEYS})").format(
+                                               SUBTITLE_KEYS=', '.join(SUBTITLE_KEYS)))
         name = table.get("file")
         if not isinstance(name, str):
-            raise fail(f"{key}.file", "missing: the subtitle file of this language")
+            raise fail(f"{key}.file", _("missing: the subtitle file of this language"))
         encoding = table.get("encoding")
         if encoding is not None:
             import codecs
@@ -152,31 +160,34 @@ def load_manifest(path: Path | str, *, default_timezone: str = "Africa/Casablanc
             try:
                 codecs.lookup(encoding)
             except (LookupError, TypeError):
-                raise fail(f"{key}.encoding", f"unknown encoding {encoding!r}") from None
+                raise fail(f"{key}.encoding", _("unknown encoding {encoding!r}").format(
+                                                  encoding=encoding)) from None
         subtitles[lang] = SubtitleSpec(lang, file_path(f"{key}.file", name), encoding)
 
     def languages(section: str, default: list[str]) -> list[str]:
         value = data.get(section, {}).get("languages", default)
         key = f"{section}.languages"
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise fail(key, "expected a list of language codes, e.g. [\"ar\", \"fr\"]")
+            raise fail(key, _("expected a list of language codes, e.g. [\"ar\", \"fr\"]"))
         for lang in value:
             if lang not in subtitles:
-                raise fail(key, f"{lang!r} has no [subtitles.{lang}] table")
+                raise fail(key, _("{lang!r} has no [subtitles.{lang}] table").format(lang=lang))
         if len(set(value)) != len(value):
-            raise fail(key, "a language is listed twice")
+            raise fail(key, _("a language is listed twice"))
         return list(value)
 
     burn = languages("burn", [])
     if len(burn) > 2:
-        raise fail("burn.languages", "at most two tracks can be burned at once")
+        raise fail("burn.languages", _("at most two tracks can be burned at once"))
     captions = languages("captions", list(subtitles))
     names = data.get("captions", {}).get("names", {})
     if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
-        raise fail("captions.names", "expected a table of names, e.g. { fr = \"Français\" }")
+        raise fail("captions.names", _("expected a table of names, e.g. { fr = "
+                                       "\"Français\" }"))
     for lang in names:
         if lang not in captions:
-            raise fail(f"captions.names.{lang}", f"{lang!r} is not among captions.languages")
+            raise fail(f"captions.names.{lang}", _("{lang!r} is not among "
+                                                   "captions.languages").format(lang=lang))
 
     name = text("capsule", "name") or (path.parent.name if path.stem == "capsule" else path.stem)
     output = text("burn", "output")
@@ -187,21 +198,23 @@ def load_manifest(path: Path | str, *, default_timezone: str = "Africa/Casablanc
     schedule = data.get("schedule", {})
     if "publish_at" in schedule:
         if "publish_at" in metadata:
-            raise fail("schedule.publish_at", "also set as metadata.publish_at: keep one")
+            raise fail("schedule.publish_at", _("also set as metadata.publish_at: keep "
+                                                "one"))
         zone_name = text("schedule", "timezone") or default_timezone
         try:
             zone = ZoneInfo(zone_name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise fail("schedule.timezone", f"unknown time zone {zone_name!r}") from None
+            raise fail("schedule.timezone", _("unknown time zone {zone_name!r}").format(
+                                                zone_name=zone_name)) from None
         metadata["publish_at"] = _moment(schedule["publish_at"], zone, fail)
     elif "timezone" in schedule:
-        raise fail("schedule.timezone", "given without schedule.publish_at")
+        raise fail("schedule.timezone", _("given without schedule.publish_at"))
 
     thumbnail = None
     if "thumbnail" in data:
         table = data["thumbnail"]
         if ("file" in table) == ("at" in table):
-            raise fail("thumbnail", "give either file = \"…\" or at = \"00:00:05\"")
+            raise fail("thumbnail", _("give either file = \"…\" or at = \"00:00:05\""))
         thumbnail = ThumbnailSpec(
             file=file_path("thumbnail.file", table["file"]) if "file" in table else None,
             at=text("thumbnail", "at"), title=text("thumbnail", "title"))
@@ -210,10 +223,10 @@ def load_manifest(path: Path | str, *, default_timezone: str = "Africa/Casablanc
     if "playlist" in data:
         table = data["playlist"]
         if not (table.get("id") or table.get("title")):
-            raise fail("playlist", "give id = \"PL…\" or title = \"…\"")
+            raise fail("playlist", _("give id = \"PL…\" or title = \"…\""))
         create = table.get("create", False)
         if not isinstance(create, bool):
-            raise fail("playlist.create", "expected true or false")
+            raise fail("playlist.create", _("expected true or false"))
         playlist = PlaylistSpec(id=text("playlist", "id"), title=text("playlist", "title"),
                                 create=create)
 
@@ -232,12 +245,14 @@ def _moment(value: Any, zone: ZoneInfo, fail) -> datetime:
             value = datetime.fromisoformat(value)
         except ValueError:
             raise fail("schedule.publish_at",
-                       f"expected a date and time such as 2026-07-30T10:00, got {value!r}"
+                       _("expected a date and time such as 2026-07-30T10:00, got "
+                         "{value!r}").format(value=value)
                        ) from None
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime.combine(value, time(0, 0))
     if not isinstance(value, datetime):
-        raise fail("schedule.publish_at", f"expected a date and time, got {value!r}")
+        raise fail("schedule.publish_at", _("expected a date and time, got {value!r}").format(
+                                              value=value))
     return value if value.tzinfo else value.replace(tzinfo=zone)
 
 

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from config.i18n import _
 from publish import publication
 from publish.errors import CapsuleError, InvalidInput
 from publish.journal import Journal, now_iso
@@ -83,8 +84,9 @@ def move_aside(path: Path, *, now: datetime | None = None) -> Path:
                 os.replace(side, Path(f"{target}{suffix}"))
         os.replace(path, target)
     except OSError as exc:
-        raise CapsuleError(f"{path}: cannot move the damaged journal aside: "
-                           f"{exc.strerror or exc}; move it yourself, then run again") from exc
+        raise CapsuleError(_("{path}: cannot move the damaged journal aside: "
+                             "{exc_strerror_or_exc}; move it yourself, then run again").format(
+                               path=path, exc_strerror_or_exc=exc.strerror or exc)) from exc
     return target
 
 

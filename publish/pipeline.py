@@ -25,6 +25,7 @@ from captions.reading import read_track
 from captions.style import Style
 from captions.video import probe, verify_decodes
 from config.atomic import write_text
+from config.i18n import _
 from config.manifest import Capsule
 from publish.errors import InvalidInput
 from publish.journal import Journal, now_iso
@@ -261,9 +262,10 @@ def parse_time_ms(text: str) -> int:
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        raise ValueError(f"expected seconds or HH:MM:SS(.mmm), got {text!r}") from None
+        raise ValueError(_("expected seconds or HH:MM:SS(.mmm), got {text!r}").format(
+                             text=text)) from None
     if not 1 <= len(values) <= 3 or any(v < 0 for v in values):
-        raise ValueError(f"expected seconds or HH:MM:SS(.mmm), got {text!r}")
+        raise ValueError(_("expected seconds or HH:MM:SS(.mmm), got {text!r}").format(text=text))
     seconds = 0.0
     for value in values:
         seconds = seconds * 60 + value
@@ -329,9 +331,11 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
     published = pub is not None and pub.video_id is not None
     if published and pub.picture_fp != picture_fp and not new_version:
         raise NewVersionNeeded(
-            f"{capsule.path}: the picture changed since video {pub.video_id} was published "
-            f"({_changed_inputs(journal, pub, inputs)}); YouTube cannot replace a video's "
-            "file: run again with --new-version to upload a new video (the journal links both)")
+            _("{path}: the picture changed since video {video_id} was published "
+              "({changed_inputs}); YouTube cannot replace a video's file: run again with "
+              "--new-version to upload a new video (the journal links both)").format(
+                path=capsule.path, video_id=pub.video_id,
+                changed_inputs=_changed_inputs(journal, pub, inputs)))
     fresh = pub is None or (published and pub.picture_fp != picture_fp)
     current = None if fresh else pub
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from config.i18n import _
 from config.manifest import Capsule
 from publish import pipeline
 from publish.errors import InvalidInput
@@ -227,21 +228,24 @@ def approve(journal: Journal, capsule: Capsule, sections: list[Section], name: s
     """
     name = " ".join(name.split())
     if not name:
-        raise InvalidInput("--approve: give the approver's name, e.g. --approve \"Nadia B.\"")
+        raise InvalidInput(_("--approve: give the approver's name, e.g. --approve "
+                             "\"Nadia B.\""))
     current = section_fingerprints(sections)
     if any(s.fingerprints["picture"] is None for s in sections):
-        raise InvalidInput(f"{capsule.path}: the burned video is not current; run `capsule "
-                           f"review {capsule.path} -o DIR` and look at it before approving")
+        raise InvalidInput(_("{path}: the burned video is not current; run `capsule "
+                             "review {path} -o DIR` and look at it before approving").format(
+                               path=capsule.path))
     if proof is not None:
         seen = _read_proof(proof)
         if seen.get("manifest") != str(capsule.path):
-            raise InvalidInput(f"{proof}: this proof is of {seen.get('manifest')}, not of "
-                               f"{capsule.path}")
+            raise InvalidInput(_("{proof}: this proof is of {manifest}, not of {path}").format(
+                                   proof=proof, manifest=seen.get('manifest'), path=capsule.path))
         changed = changes(seen.get("fingerprints", {}), current)
         if changed:
-            raise InvalidInput(f"{proof}: {', '.join(changed)} changed since this proof was "
-                               f"written; run `capsule review {capsule.path} -o {proof}` and "
-                               "look again before approving")
+            raise InvalidInput(_("{proof}: {changed} changed since this proof was "
+                                 "written; run `capsule review {path} -o {proof}` and "
+                                 "look again before approving").format(
+                                   proof=proof, changed=', '.join(changed), path=capsule.path))
     stamp = now_iso()
     with journal.write() as c:
         cur = c.execute("INSERT INTO approvals (manifest, approved_by, approved_at, "
@@ -255,10 +259,12 @@ def _read_proof(folder: Path) -> dict[str, Any]:
     try:
         return json.loads((folder / PROOF_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidInput(f"{folder}: no proof here ({PROOF_FILE} missing); write one with "
-                           "`capsule review MANIFEST -o DIR`") from None
+        raise InvalidInput(_("{folder}: no proof here ({PROOF_FILE} missing); write one "
+                             "with `capsule review MANIFEST -o DIR`").format(
+                               folder=folder, PROOF_FILE=PROOF_FILE)) from None
     except (OSError, ValueError) as exc:
-        raise InvalidInput(f"{folder / PROOF_FILE}: unreadable proof ({exc})") from exc
+        raise InvalidInput(_("{PROOF_FILE}: unreadable proof ({exc})").format(
+                               PROOF_FILE=folder / PROOF_FILE, exc=exc)) from exc
 
 
 def latest_approval(journal: Journal, manifest: Path | str) -> Approval | None:
@@ -303,13 +309,19 @@ def ensure_approved(journal: Journal, checked: pipeline.Checked, env: pipeline.E
     approval = latest_approval(journal, capsule.path)
     again = f"run `capsule review {capsule.path} -o DIR`, look, then --approve NAME"
     if approval is None:
-        raise NotApproved(f"{capsule.path}: not approved, and channel {env.channel or 'default'!r} "
-                          f"requires an approval (require_approval); {again}")
+        raise NotApproved(_("{path}: not approved, and channel "
+                            "{env_channel_or_default!r} requires an approval "
+                            "(require_approval); {again}").format(
+                              path=capsule.path, env_channel_or_default=env.channel or 'default',
+                              again=again))
     changed = changes(approval.fingerprints, current_fingerprints(checked, env))
     if changed:
-        raise NotApproved(f"{capsule.path}: {', '.join(changed)} changed since the approval by "
-                          f"{approval.approved_by} on {approval.local_time} (Africa/Casablanca); "
-                          f"{again} again")
+        raise NotApproved(_("{path}: {changed} changed since the approval by "
+                            "{approved_by} on {local_time} (Africa/Casablanca); {again} "
+                            "again").format(
+                              path=capsule.path, changed=', '.join(changed),
+                              approved_by=approval.approved_by, local_time=approval.local_time,
+                              again=again))
     return approval
 
 
@@ -321,8 +333,9 @@ def write_proof(capsule: Capsule, sections: list[Section], out: Path, *,
     out = Path(out)
     if out.exists() and not (out.is_dir() and (not any(out.iterdir())
                                                 or (out / PROOF_FILE).is_file())):
-        raise InvalidInput(f"{out}: exists and is not a proof folder (no {PROOF_FILE}); "
-                           "give a new or empty folder, it is replaced whole")
+        raise InvalidInput(_("{out}: exists and is not a proof folder (no {PROOF_FILE}); "
+                             "give a new or empty folder, it is replaced whole").format(
+                               out=out, PROOF_FILE=PROOF_FILE))
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = parent / f".{out.name}.tmp-{os.getpid()}"

@@ -103,10 +103,7 @@ def untranslated(pot: Catalog, po: Catalog) -> list[str]:
             continue
         found = po.get(message.id, message.context)
         strings = found.string if found else None
-        if isinstance(strings, tuple | list):
-            empty = not all(strings)
-        else:
-            empty = not strings
+        empty = not all(strings) if isinstance(strings, tuple | list) else not strings
         if found is None or found.fuzzy or empty:
             missing.append(message.id if isinstance(message.id, str) else message.id[0])
     return missing

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from config.i18n import _
 from publish.errors import Busy, NothingToDo
 from publish.journal import Journal
 from publish.stats.store import (
@@ -106,8 +107,8 @@ def collection_lock(path: Path) -> Iterator[None]:
                 raise
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
             who = f" (pid {holder})" if holder.isdigit() else ""
-            raise Busy(f"another `capsule stats collect` is running{who}, lock {path}; "
-                       "this run stopped without collecting") from exc
+            raise Busy(_("another `capsule stats collect` is running{who}, lock {path}; "
+                         "this run stopped without collecting").format(who=who, path=path)) from exc
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
@@ -214,7 +215,7 @@ def fetch_stats(youtube: Any, video_ids: Sequence[str], *,
                 if not batch_unavailable(exc):
                     raise api_error(exc, doing="collecting statistics (videos:batchGetStats)"
                                     ) from exc
-                log.info("videos:batchGetStats unavailable (%s); using videos.list", exc)
+                log.info(_("videos:batchGetStats unavailable (%s); using videos.list"), exc)
                 method = "videos.list"
         if reply is None:
             try:
@@ -263,8 +264,8 @@ def _collect_locked(journal: Journal, connect: Callable[[], tuple[Any, Any]], ch
     result.tracked = len(videos)
     if not videos:
         result.status = "nothing_to_do"
-        raise NothingToDo("no tracked videos: publish one with capsule or add one with "
-                          "`capsule stats track VIDEO_ID`")
+        raise NothingToDo(_("no tracked videos: publish one with capsule or add one with "
+                            "`capsule stats track VIDEO_ID`"))
     youtube, analytics = connect()
 
     def on_call(method: str, status: str) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from captions.units import mark
+from config.i18n import _
 from publish.errors import InvalidInput
 
 DEFAULT_TIMEZONE = ZoneInfo("Africa/Casablanca")
@@ -285,19 +286,23 @@ def read_metadata_file(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read the metadata file ({exc.strerror})") from exc
+        raise InvalidInput(_("{path}: cannot read the metadata file ({strerror})").format(
+                               path=path, strerror=exc.strerror)) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+        raise InvalidInput(_("{path}: not UTF-8 text (byte {start}); save it as UTF-8").format(
+                               path=path, start=exc.start)) from exc
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+        raise InvalidInput(_("{path}:{lineno}: invalid JSON: {msg}").format(
+                               path=path, lineno=exc.lineno, msg=exc.msg)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{path}: invalid TOML: {exc}") from exc
+        raise InvalidInput(_("{path}: invalid TOML: {exc}").format(path=path, exc=exc)) from exc
     if not isinstance(data, dict):
-        raise InvalidInput(f"{path}: the metadata must be a table/object of fields")
+        raise InvalidInput(_("{path}: the metadata must be a table/object of fields").format(
+                               path=path))
     return data
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.i18n import _
 from publish.errors import InvalidInput
 from publish.journal import Journal
 from publish.youtube import quota
@@ -45,8 +46,9 @@ def resolve_playlist(service: Any, journal: Journal, wanted: str, *, create: boo
     --create-playlist (called before the upload, so a typo costs one list call, not a video)."""
     playlist = find_playlist(service, journal, wanted, channel=channel, upload_id=upload_id)
     if playlist is None and not create:
-        raise InvalidInput(f"--playlist {wanted!r}: no playlist of the channel has this id "
-                           "or title; add --create-playlist to create it")
+        raise InvalidInput(_("--playlist {wanted!r}: no playlist of the channel has this "
+                             "id or title; add --create-playlist to create it").format(
+                               wanted=wanted))
     return playlist
 
 

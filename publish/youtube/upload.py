@@ -19,6 +19,7 @@ from typing import Any
 from captions.normalize import normalize_track, write_srt
 from captions.reading import read_track
 from captions.video import probe
+from config.i18n import _
 from publish.errors import CapsuleError, InvalidInput
 from publish.journal import Journal, UploadRow, source_lock
 from publish.youtube import quota
@@ -129,28 +130,30 @@ def check_inputs(job: UploadJob) -> list[str]:
     job.metadata.check()
     video = job.video
     if not video.is_file():
-        raise InvalidInput(f"{video}: no such video file")
+        raise InvalidInput(_("{video}: no such video file").format(video=video))
     size = video.stat().st_size
     if size == 0:
-        raise InvalidInput(f"{video}: the file is empty")
+        raise InvalidInput(_("{video}: the file is empty").format(video=video))
     if size > VIDEO_MAX_BYTES:
-        raise InvalidInput(f"{video}: {size} bytes; YouTube accepts at most 256 GB")
+        raise InvalidInput(_("{video}: {size} bytes; YouTube accepts at most 256 GB").format(
+                               video=video, size=size))
     warnings: list[str] = []
     seen = set()
     for language, path in job.captions:
         if language in seen:
-            raise InvalidInput(f"--caption {language}: given twice; one file per language")
+            raise InvalidInput(_("--caption {language}: given twice; one file per "
+                                 "language").format(language=language))
         seen.add(language)
         check_caption_file(language, path)
     if job.thumbnail is not None and job.thumbnail_at_ms is not None:
-        raise InvalidInput("--thumbnail and --thumbnail-at: give one of them")
+        raise InvalidInput(_("--thumbnail and --thumbnail-at: give one of them"))
     if job.thumbnail_title and job.thumbnail_at_ms is None:
-        raise InvalidInput("--thumbnail-title needs --thumbnail-at (the title is drawn on a "
-                           "frame of the video)")
+        raise InvalidInput(_("--thumbnail-title needs --thumbnail-at (the title is drawn "
+                             "on a frame of the video)"))
     if job.thumbnail is not None:
         warnings += list(check_thumbnail(job.thumbnail).warnings)
     if job.create_playlist and not job.playlist:
-        raise InvalidInput("--create-playlist needs --playlist TITLE")
+        raise InvalidInput(_("--create-playlist needs --playlist TITLE"))
     return warnings
 
 
@@ -272,10 +275,11 @@ def check_long_upload(service: Any, journal: Journal, video: Path, *, channel: s
     items = reply.get("items") or [{}]
     status = items[0].get("status", {}).get("longUploadsStatus", "unknown")
     if status != "allowed":
-        raise InvalidInput(f"{video}: {seconds / 60:.1f} minutes long, but this channel may only "
-                           f"upload videos up to 15 minutes (longUploadsStatus: {status}); "
-                           "verify the channel at https://www.youtube.com/verify, or shorten "
-                           "the video")
+        raise InvalidInput(_("{video}: {v60:.1f} minutes long, but this channel may only "
+                             "upload videos up to 15 minutes (longUploadsStatus: "
+                             "{status}); verify the channel at "
+                             "https://www.youtube.com/verify, or shorten the video").format(
+                               video=video, v60=seconds / 60, status=status))
 
 
 def _claim_row(job: UploadJob, ctx: UploadContext, fp: Fingerprint) -> tuple[UploadRow, bool]:
@@ -295,10 +299,13 @@ def _claim_row(job: UploadJob, ctx: UploadContext, fp: Fingerprint) -> tuple[Upl
         if by_path is not None:
             if not job.restart:
                 raise SourceChanged(
-                    f"{job.video}: source changed since its upload started "
-                    f"(was {by_path.source_size} bytes, sha256 {by_path.source_sha256[:12]}…, "
-                    f"now {fp.size} bytes, {fp.sha256[:12]}…); it is never spliced into the "
-                    "old session: run again with --restart to upload the new file from zero")
+                    _("{video}: source changed since its upload started (was "
+                      "{source_size} bytes, sha256 {by_path_source_sha256_12}…, now "
+                      "{size} bytes, {fp_sha256_12}…); it is never spliced into the old "
+                      "session: run again with --restart to upload the new file from zero").format(
+                        video=job.video, source_size=by_path.source_size,
+                        by_path_source_sha256_12=by_path.source_sha256[:12], size=fp.size,
+                        fp_sha256_12=fp.sha256[:12]))
             journal.update_upload(by_path.id, state="abandoned", error="source replaced")
     if active is not None:
         changes: dict[str, Any] = {"metadata": job.metadata.to_json()}
@@ -338,16 +345,18 @@ def _look_first(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
 
     facts = SourceFacts.of(job.video, job.metadata.title)
     found = find_duplicate(ledger, facts, check.window)
-    log.info("channel check before uploading %s: %s", job.video,
+    log.info(_("channel check before uploading %s: %s"), job.video,
              ", ".join(f"{n} {m}" for m, n in ledger.calls.items()))
     if found is None:
         return facts
     video = found.video
     holder = _adopt(ctx.journal, row, video.id, video.resource, "found on the channel")
     raise DuplicateOnChannel(
-        f"{job.video}: already on the channel as video {video.id} (uploaded {video.uploaded}; "
-        f"{found.describe()}); recorded in the journal, nothing uploaded: run again to finish "
-        "its other steps, or add --force-duplicate to upload a second copy", video.id,
+        _("{video}: already on the channel as video {id} (uploaded {uploaded}; {found}); "
+          "recorded in the journal, nothing uploaded: run again to finish its other "
+          "steps, or add --force-duplicate to upload a second copy").format(
+            video=job.video, id=video.id, uploaded=video.uploaded,
+            found=found.describe()), video.id,
         upload_id=holder, resource=video.resource)
 
 
@@ -371,9 +380,11 @@ def _look_again(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
     holder = _adopt(ctx.journal, row, video.id, video.resource,
                     "uploaded meanwhile by another run; the last chunk was not sent")
     raise DuplicateOnChannel(
-        f"{job.video}: another run uploaded it while this one was uploading, as video "
-        f"{video.id} (uploaded {video.uploaded}; {found.describe()}); the last chunk was not "
-        "sent, so no second video was made; the journal records that video", video.id,
+        _("{video}: another run uploaded it while this one was uploading, as video {id} "
+          "(uploaded {uploaded}; {found}); the last chunk was not sent, so no second "
+          "video was made; the journal records that video").format(
+            video=job.video, id=video.id, uploaded=video.uploaded,
+            found=found.describe()), video.id,
         upload_id=holder, resource=video.resource)
 
 
@@ -394,9 +405,11 @@ def _keep_one(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow, c
                     f"uploaded at the same time as video {first.video.id}; our copy {ours} "
                     "deleted")
     raise DuplicateOnChannel(
-        f"{job.video}: another run uploaded it at the same time as video {first.video.id} "
-        f"(uploaded {first.video.uploaded}; {first.describe()}); this run's copy {ours} was "
-        "deleted, the journal records the kept video", first.video.id, upload_id=holder,
+        _("{video}: another run uploaded it at the same time as video {id} (uploaded "
+          "{uploaded}; {first}); this run's copy {ours} was deleted, the journal records "
+          "the kept video").format(
+            video=job.video, id=first.video.id, uploaded=first.video.uploaded,
+            first=first.describe(), ours=ours), first.video.id, upload_id=holder,
         resource=first.video.resource)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from config.i18n import _
 from publish.cli.app import App
 from publish.cli.commands.captions import STYLE_HELP, resolve_style
 from publish.cli.commands.options import subtitle_inputs
@@ -69,7 +70,8 @@ def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
     from publish.cli.output import emit_json, info
 
     if len(langs) > len(subs):
-        raise click.UsageError(f"{len(langs)} --lang for {len(subs)} --subs: give one per file")
+        raise click.UsageError(_("{n_langs} --lang for {n_subs} --subs: give one per file").format(
+                                   n_langs=len(langs), n_subs=len(subs)))
     settings = app.settings
     output = output or default_output(video)
     crf = crf if crf is not None else settings.crf
@@ -82,7 +84,8 @@ def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
                                            default_language=app.settings.subtitle_language)
     if not app.quiet:
         for finding in warnings:
-            click.echo(f"capsule: {finding}", err=True)  # "file:line: cue N: warning: …"
+            click.echo(_("capsule: {finding}").format(
+                           finding=finding), err=True)  # "file:line: cue N: warning: …"
 
     bar = _BurnBar("burning", _bar_enabled(app, json_mode), unit="frames")
     with bar, _term_as_interrupt():
@@ -101,10 +104,11 @@ def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
 
     clipped = f", {result.cues_clipped} clipped at the end" if result.cues_clipped else ""
     cues = "1 cue" if result.cues_burned == 1 else f"{result.cues_burned} cues"
-    info(f"burned {cues}{clipped} into {result.output}: "
-         f"{result.frames} frames, {result.duration_ms / 1000:.1f} s, "
-         f"{human_bytes(result.output_bytes)} in {result.wall_s:.1f} s "
-         f"(audio: {result.audio})", quiet=app.quiet)
+    info(_("burned {cues}{clipped} into {output}: {frames} frames, {v1000:.1f} s, "
+           "{output_bytes} in {wall_s:.1f} s (audio: {audio})").format(
+             cues=cues, clipped=clipped, output=result.output, frames=result.frames,
+             v1000=result.duration_ms / 1000, output_bytes=human_bytes(result.output_bytes),
+             wall_s=result.wall_s, audio=result.audio), quiet=app.quiet)
 
 
 @contextlib.contextmanager

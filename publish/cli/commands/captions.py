@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from config.i18n import _
 from publish.cli.exitcodes import ExitCode
 
 # Libraries are imported inside the commands: `capsule --help` loads this module and must not
@@ -94,8 +95,9 @@ def check(ctx: click.Context, files: tuple[Path, ...], video: Path | None, langu
                 click.echo(report.describe_language())  # a guess: the officer should know
             for finding in report.findings:
                 click.echo(str(finding))
-        click.echo(f"{_count(errors, 'error')}, {_count(warnings, 'warning')} in "
-                   f"{_count(len(reports), 'file')}")
+        click.echo(_("{count}, {count2} in {count3}").format(
+                       count=_count(errors, 'error'), count2=_count(warnings, 'warning'),
+                       count3=_count(len(reports), 'file')))
     if errors:
         ctx.exit(ExitCode.INVALID_INPUT)
 
@@ -132,7 +134,8 @@ def normalize(app, source: Path, output: Path, language: str | None, encoding: s
 
     to_stdout = str(output) == "-"
     if not to_stdout and output.exists() and not force:
-        raise InvalidInput(f"{output} already exists; pass --force to overwrite it")
+        raise InvalidInput(_("{output} already exists; pass --force to overwrite it").format(
+                               output=output))
     text = normalize_track(read_track(source, encoding=encoding, language=language,
                                       default_language=app.settings.subtitle_language),
                            fps=fps, bidi_marks=bidi_marks)
@@ -142,4 +145,5 @@ def normalize(app, source: Path, output: Path, language: str | None, encoding: s
     write_srt(output, text)
     if not (app and app.quiet):
         cues = len(re.findall(r"(?m)^\d{2,}:\d{2}:\d{2},\d{3} --> ", text))
-        click.echo(f"wrote {output} ({_count(cues, 'cue')})", err=True)
+        click.echo(_("wrote {output} ({count})").format(
+                       output=output, count=_count(cues, 'cue')), err=True)

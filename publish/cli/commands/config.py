@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from config.i18n import _
 from publish.cli.app import App
 
 # Libraries are imported inside the commands: `capsule --help` loads this module and must not
@@ -78,7 +79,8 @@ def init(app: App) -> None:
 
     path = app.config_path or default_config_path()
     if path.exists():
-        raise InvalidInput(f"{path}: already exists; edit it, or move it away to start afresh")
+        raise InvalidInput(_("{path}: already exists; edit it, or move it away to start "
+                             "afresh").format(path=path))
     write_text(path, TEMPLATE, mode=0o600)
     click.echo(str(path))
 

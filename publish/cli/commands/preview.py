@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from config.i18n import _
 from publish.cli.app import App
 from publish.cli.commands.captions import STYLE_HELP, resolve_style
 from publish.cli.commands.options import subtitle_inputs
@@ -58,16 +59,18 @@ def preview(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...
     from publish.cli.output import emit_json, info, warn
 
     if (at_ms is not None) + (cue is not None) + sheet != 1:
-        raise click.UsageError("give exactly one of --at TIME, --cue N or --sheet")
+        raise click.UsageError(_("give exactly one of --at TIME, --cue N or --sheet"))
     if len(langs) > len(subs):
-        raise click.UsageError(f"{len(langs)} --lang for {len(subs)} --subs: give one per file")
+        raise click.UsageError(_("{n_langs} --lang for {n_subs} --subs: give one per file").format(
+                                   n_langs=len(langs), n_subs=len(subs)))
     style = resolve_style(app, style_spec)
     tracks = [read_track(path, encoding=encoding, language=langs[i] if i < len(langs) else None,
                          default_language=app.settings.subtitle_language)
               for i, path in enumerate(subs)]
     for finding in (f for track in tracks for f in track.findings if f.is_error):
         if not app.quiet:  # a cue the reader had to leave out is missing from the picture
-            warn(f"{finding.where}{finding.message} (see capsule captions check)")
+            warn(_("{where}{message} (see capsule captions check)").format(
+                     where=finding.where, message=finding.message))
     if sheet:
         with app.progress("rendering tiles", json_mode=json_mode, unit="tiles") as bar:
             image, tiles, cues = contact_sheet(video, tracks, style, columns=columns,
@@ -75,14 +78,15 @@ def preview(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...
         save_png(image, output)
         data = {"output": str(output), "width": image.width, "height": image.height,
                 "tiles": tiles, "cues": cues}
-        message = f"wrote a contact sheet of {cues} cues in {tiles} tiles to {output}"
+        message = _("wrote a contact sheet of {cues} cues in {tiles} tiles to {output}").format(
+                      cues=cues, tiles=tiles, output=output)
     else:
         shot = preview_frame(video, tracks, style, at_ms=at_ms, cue=cue)
         save_png(shot.image, output)
         data = {"output": str(output), "width": shot.image.width, "height": shot.image.height,
                 "t_ms": shot.t_ms, "cues_shown": shot.overlays}
-        message = (f"wrote the frame at {shot.t_ms / 1000:.3f} s with {shot.overlays} cue(s) "
-                   f"to {output}")
+        message = (_("wrote the frame at {v1000:.3f} s with {overlays} cue(s) to {output}").format(
+                       v1000=shot.t_ms / 1000, overlays=shot.overlays, output=output))
     if json_mode:
         emit_json(data)
     else:

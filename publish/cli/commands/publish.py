@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from config.i18n import _
 from publish.cli.app import App
 from publish.cli.commands.options import limit_rate_option
 
@@ -172,7 +173,7 @@ class PublishRun:
                 self.finish(plan, nothing=True)
                 return
             if not pending:
-                self.say(f"{plan.capsule.path}: every step is already done")
+                self.say(_("{path}: every step is already done").format(path=plan.capsule.path))
             pipeline.run_plan(plan, env)
             if collect:
                 self.collect(journal, env)
@@ -188,21 +189,22 @@ class PublishRun:
                        "steps": [s.to_json() for s in plan.steps], "cost": plan.cost,
                        "remaining": remaining})
             return
-        click.echo(f"plan for {plan.capsule.path} (nothing was spent):")
+        click.echo(_("plan for {path} (nothing was spent):").format(path=plan.capsule.path))
         for step in plan.steps:
             cost = ", ".join(f"{u} {p}" for p, u in step.cost.items()) or "-"
             click.echo(f"  {STATE_MARK[step.state]} {step.name:<12} {step.state:<8} "
                        f"{cost:<14} {step.detail}")
         total = ", ".join(f"{u} {p}" for p, u in plan.cost.items()) or "nothing"
         left = ", ".join(f"{remaining.get(p, 0)} {p}" for p in plan.cost) or "-"
-        click.echo(f"quota: {total} (left today: {left})")
+        click.echo(_("quota: {total} (left today: {left})").format(total=total, left=left))
 
     def collect(self, journal: Any, env: Any) -> None:
         from publish.stats.collect import collect
 
         result = collect(journal, lambda: (self.app.youtube("public"), None),
                          channel=env.channel)
-        self.say(f"statistics collected for {result.collected} video(s)")
+        self.say(_("statistics collected for {collected} video(s)").format(
+                     collected=result.collected))
 
     def finish(self, plan: Any, *, nothing: bool = False) -> None:
         from publish.cli.output import emit_json
@@ -218,8 +220,9 @@ class PublishRun:
         if nothing:
             from publish.errors import NothingToDo
 
-            raise NothingToDo(f"{plan.capsule.path}: every step is already done (video "
-                              f"{video_id}); change the manifest to update it")
+            raise NothingToDo(_("{path}: every step is already done (video {video_id}); "
+                                "change the manifest to update it").format(
+                                  path=plan.capsule.path, video_id=video_id))
 
 
 def _show_status(app: App, manifest: Path | None, journal_file: Path | None,
@@ -255,15 +258,18 @@ def _show_status(app: App, manifest: Path | None, journal_file: Path | None,
         click.echo(f"approved by {approval['approved_by']} on {approval['local_time']}"
                    + (f"; changed since: {changed}" if changed else "; unchanged since"))
     if not report["published"] and not report["steps"]:
-        click.echo(f"{manifest}: not published yet (run `capsule publish {manifest}`)")
+        click.echo(_("{manifest}: not published yet (run `capsule publish {manifest}`)").format(
+                       manifest=manifest))
         return
-    click.echo(f"{report['manifest']}  v{report['version']}  video {report['video_id']}")
-    click.echo(f"url: {report['url']}")
+    click.echo(_("{manifest}  v{version}  video {video_id}").format(
+                   manifest=report['manifest'], version=report['version'],
+                   video_id=report['video_id']))
+    click.echo(_("url: {url}").format(url=report['url']))
     for step in report["steps"]:
         click.echo(f"  {STATE_MARK.get(step['state'], '·')} {step['step']:<12} "
                    f"{step['state']:<8} {step['updated_at']}")
     spent = ", ".join(f"{u} {p}" for p, u in report["quota_spent"].items()) or "nothing"
-    click.echo(f"quota spent: {spent}")
+    click.echo(_("quota spent: {spent}").format(spent=spent))
 
 
 def _approval(app: App, journal: Any, capsule: Any) -> dict[str, Any] | None:
