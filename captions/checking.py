@@ -33,14 +33,14 @@ from captions.model import Cue, Finding, Track
 from captions.reading import clock, read_track
 from captions.render import layout_cue
 from captions.units import find_units
-from config.i18n import _
+from config.i18n import N_, _
 
 if TYPE_CHECKING:
     from captions.style import Style
 
 DEFAULT_CPS: Mapping[str, float] = {"fr": 17.0, "en": 17.0, "ar": 20.0, "zgh": 17.0}
-ERROR = "error"
-WARNING = "warning"
+ERROR = N_("error")
+WARNING = N_("warning")
 
 
 class VideoLike(Protocol):
@@ -304,7 +304,8 @@ class FileReport:
 
     def describe_language(self) -> str:
         """`language fr (from the text)`: what `captions check` says of each file."""
-        return f"{self.path}: language {self.language} (from {self.language_rule})"
+        return _("{path}: language {language} (from {rule})").format(
+            path=self.path, language=self.language, rule=_(self.language_rule or "-"))
 
 
 def check_files(paths: Iterable[Path | str], *, video: Path | str | None = None,

@@ -117,9 +117,9 @@ def preview_frame(video: Path | str, tracks: Sequence[Track], style: Style, *,
             raise PreviewError(_("cue {cue} is empty: nothing to preview").format(cue=cue))
         at_ms = (chosen.start + chosen.end) // 2
     elif at_ms >= info.duration_ms:
-        raise PreviewError(_("time {v1000:.3f} s is past the end of the video "
-                             "({v10002:.3f} s): give an earlier --at").format(
-                               v1000=at_ms / 1000, v10002=info.duration_ms / 1000),
+        raise PreviewError(_("time {at:.3f} s is past the end of the video "
+                             "({duration:.3f} s): give an earlier --at").format(
+                               at=at_ms / 1000, duration=info.duration_ms / 1000),
                            path=info.path)
     overlays = render_overlays(list(tracks), info.width, info.height, style)
     fetched = _frame_time(at_ms, info)

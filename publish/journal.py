@@ -292,8 +292,8 @@ class Journal:
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise Busy(_("{path}: the journal is locked by another capsule run for "
-                             "more than {v1000} s; try again").format(
-                               path=self.path, v1000=BUSY_TIMEOUT_MS // 1000)) from exc
+                             "more than {seconds} s; try again").format(
+                               path=self.path, seconds=BUSY_TIMEOUT_MS // 1000)) from exc
             raise self._failure(exc) from exc
         try:
             yield self.conn

@@ -163,8 +163,11 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
         done.steps += record_from_channel(journal, service, checked, env, upload_id, video)
         report.tracked += 1
         if on_event:
-            on_event(f"{capsule.path}: video {video.id} (uploaded {video.uploaded}; "
-                     f"{found.describe()}): {', '.join(['upload', *done.steps])} recorded")
+            on_event(_("{path}: video {id} (uploaded {uploaded}; {found}): "
+                       "{upload_done_steps} recorded").format(
+                         path=capsule.path, id=video.id, uploaded=video.uploaded,
+                         found=found.describe(),
+                         upload_done_steps=', '.join(['upload', *done.steps])))
     rows = journal.conn.execute("SELECT pool, sum(units) FROM api_calls WHERE id > ? "
                                 "GROUP BY pool", (first_call,)).fetchall()
     report.quota = {pool: int(units) for pool, units in rows}

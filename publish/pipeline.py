@@ -343,7 +343,8 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
     if capsule.burn:
         done = burn_is_current(capsule.burn_output, picture_fp)
         steps.append(Step("burn", "done" if done else "pending",
-                          detail=f"{'+'.join(capsule.burn)} into {capsule.burn_output}"))
+                          detail=_("{tracks} into {output}").format(
+                              tracks="+".join(capsule.burn), output=capsule.burn_output)))
     uploaded = current is not None and current.video_id is not None
     calls, detail = ["videos.insert"], f"{_upload_source(capsule).name}"
     check = env.channel_check
@@ -352,9 +353,11 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
         from publish.youtube.channel_check import check_calls
 
         calls += check_calls(check.window)
-        detail += f" (channel checked first: at most {check.window.uploads} uploads)"
-    steps.append(Step("upload", "done" if uploaded else "pending", calls,
-                      detail=f"video {current.video_id}" if uploaded else detail))
+        detail += _(" (channel checked first: at most {uploads} uploads)").format(
+            uploads=check.window.uploads)
+    if uploaded:
+        detail = _("video {video_id}").format(video_id=current.video_id)
+    steps.append(Step("upload", "done" if uploaded else "pending", calls, detail=detail))
 
     meta_record = _step_record(journal, current, "metadata")
     meta_state = "done"
@@ -363,7 +366,7 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
     elif meta_record is None or meta_record.get("fingerprint") != metadata_fp(checked.metadata):
         meta_state = "update"
     steps.append(Step("metadata", meta_state, ["videos.update"] if meta_state == "update" else [],
-                      detail="title, description, tags, schedule, localizations"))
+                      detail=_("title, description, tags, schedule, localizations")))
 
     for lang in capsule.captions:
         name = f"caption:{lang}"
@@ -383,7 +386,8 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
         state = "done" if record is not None and record.get("fingerprint") == fp else (
             "pending" if record is None else "update")
         steps.append(Step("thumbnail", state, ["thumbnails.set"],
-                          detail=str(capsule.thumbnail.file or f"frame at {capsule.thumbnail.at}")))
+                          detail=str(capsule.thumbnail.file
+                                     or _("frame at {at}").format(at=capsule.thumbnail.at))))
 
     if capsule.playlist is not None:
         record = _step_record(journal, current, "playlist")
@@ -396,7 +400,7 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
 
     record = _step_record(journal, current, "statistics")
     steps.append(Step("statistics", "done" if record is not None else "pending",
-                      detail="tracked for `capsule stats collect`"))
+                      detail=_("tracked for `capsule stats collect`")))
     return Plan(checked, pub, steps, picture_fp, new_version=fresh and pub is not None)
 
 
@@ -450,7 +454,8 @@ def run_plan(plan: Plan, env: Env) -> Plan:
     if pub is None or plan.new_version:
         pub = _start_publication(env.journal, plan.capsule, env.channel, plan.picture_fp, pub)
         if plan.new_version:
-            env.note(f"--new-version: publication v{pub.version} replaces the earlier one")
+            env.note(_("--new-version: publication v{version} replaces the earlier one").format(
+                         version=pub.version))
     run = _Run(plan, env, pub)
     actions: dict[str, Callable[[_Run, Step], dict[str, Any]]] = {
         "burn": _burn, "upload": _upload, "metadata": _update_metadata, "caption": _caption,
@@ -511,7 +516,7 @@ def _upload(run: _Run, step: Step) -> dict[str, Any]:
                         video_id=outcome.video_id, picture_fp=run.plan.picture_fp)
     pub.upload_id, pub.video_id = outcome.upload_id, outcome.video_id
     journal.record_step(pub.upload_id, "picture", "", "done", picture_inputs(checked, env))
-    step.detail = f"video {outcome.video_id}"
+    step.detail = _("video {video_id}").format(video_id=outcome.video_id)
     meta = run.plan.step("metadata")
     if meta.state == "pending":
         if outcome.existing and _recorded_differs(outcome, checked.metadata):
@@ -519,7 +524,7 @@ def _upload(run: _Run, step: Step) -> dict[str, Any]:
         else:
             journal.record_step(pub.upload_id, "metadata", "", "done",
                                 metadata_record(checked.metadata))
-            meta.state, meta.detail = "done", "sent with the upload"
+            meta.state, meta.detail = "done", _("sent with the upload")
     return {"video_id": outcome.video_id, "url": env.watch_url(outcome.video_id),
             "existing": outcome.existing, "resumed": outcome.resumed}
 
@@ -538,8 +543,8 @@ def _adopt_found(run: _Run, found: Any) -> None:
                             picture_inputs(checked, env))
     steps = record_from_channel(env.journal, run.api(), checked, env, found.upload_id,
                                 RemoteVideo.parse(found.resource))
-    env.note(f"recorded from the channel for video {found.video_id}: "
-             + ", ".join(["upload", *steps]))
+    env.note(_("recorded from the channel for video {video_id}: {steps}").format(
+        video_id=found.video_id, steps=", ".join(["upload", *steps])))
 
 
 def _playlist(run: _Run, step: Step) -> dict[str, Any]:

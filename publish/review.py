@@ -102,7 +102,8 @@ def _section(name: str, checked: pipeline.Checked, env: pipeline.Env, *,
     picture_fp = pipeline._digest(inputs)
     picture = capsule.burn_output if capsule.burn else capsule.video
     if burn and capsule.burn and not pipeline.burn_is_current(picture, picture_fp):
-        env.note(f"{name}: burning {'+'.join(capsule.burn)} into {picture}")
+        env.note(_("{name}: burning {burn} into {picture}").format(
+                     name=name, burn='+'.join(capsule.burn), picture=picture))
         pipeline.burn_picture(checked, env, picture_fp)
     section = Section(name, checked, picture, picture_fp,
                       fingerprints(checked, inputs, picture, picture_fp))
@@ -347,7 +348,8 @@ def write_proof(capsule: Capsule, sections: list[Section], out: Path, *,
             folder = tmp / section.name
             folder.mkdir()
             if on_event:
-                on_event(f"{section.name}: copying {section.picture.name}")
+                on_event(_("{name}: copying {name2}").format(
+                             name=section.name, name2=section.picture.name))
             bodies.append(_Writer(section, folder).html())
         page = _page(capsule, sections, bodies, out)
         (tmp / "index.html").write_text(page, encoding="utf-8")

@@ -8,6 +8,7 @@ import errno
 
 from captions.errors import CaptionsError, EncodeError, RendererUnavailable
 from config.errors import ConfigError
+from config.i18n import _
 from publish.cli.exitcodes import ExitCode
 from publish.errors import (
     AuthRequired,
@@ -46,10 +47,12 @@ def exit_code_for(exc: BaseException) -> ExitCode:
 def describe(exc: BaseException) -> str:
     """A one-line description of an exception for the user."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        where = f" writing {exc.filename}" if exc.filename else ""
-        return f"disk full{where}: free some space and run again (nothing was half-written)"
+        if exc.filename:
+            return _("disk full writing {file}: free some space and run again (nothing was "
+                     "half-written)").format(file=exc.filename)
+        return _("disk full: free some space and run again (nothing was half-written)")
     if isinstance(exc, PermissionError) and exc.filename:
-        return f"{exc.filename}: permission denied"
+        return _("{file}: permission denied").format(file=exc.filename)
     if isinstance(exc, OSError) and exc.filename and exc.strerror:
         return f"{exc.filename}: {exc.strerror}"
     text = str(exc).strip() or type(exc).__name__

@@ -550,9 +550,9 @@ def parse_pasted(text: str, state: str | None) -> str:
         return text
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(text).query or text.lstrip("?"))
     if "error" in query:
-        raise AuthRequired(_("authorization refused ({query_error_0}); run the login "
+        raise AuthRequired(_("authorization refused ({error}); run the login "
                              "again and approve the access").format(
-                               query_error_0=query['error'][0]))
+                               error=query['error'][0]))
     if state and query.get("state", [state])[0] != state:
         raise AuthRequired(_("the pasted address belongs to another login attempt (state "
                              "does not match); run the login again and paste the newest "

@@ -38,6 +38,7 @@ from typing import Any
 
 from captions.errors import CaptionsError
 from captions.video import probe
+from config.i18n import _
 from publish.errors import NothingToDo
 from publish.journal import Journal
 from publish.youtube import quota
@@ -189,12 +190,13 @@ def match(source: SourceFacts, video: RemoteVideo) -> Match | None:
             return _same_title_and_length(source, video)
         reasons = [f"same size ({source.size} bytes)"]
         if video.file_name and video.file_name == source.file_name:
-            reasons.append(f"same file name ({source.file_name})")
+            reasons.append(_("same file name ({file_name})").format(file_name=source.file_name))
         elif (video.duration_ms is not None and source.duration_ms is not None
               and abs(video.duration_ms - source.duration_ms) <= max(source.frame_ms, 1.0)):
-            reasons.append(f"same duration ({video.duration_ms / 1000:.2f} s)")
+            reasons.append(_("same duration ({seconds:.2f} s)").format(
+                               seconds=video.duration_ms / 1000))
         elif video.title == source.title:
-            reasons.append(f"same title ({source.title!r})")
+            reasons.append(_("same title ({title!r})").format(title=source.title))
         else:
             return None
         return Match(video, reasons)

@@ -106,7 +106,8 @@ class VideoMetadata:
         reader = _Reader(meta.problems)
         for key in data:
             if key not in _FIELDS:
-                meta.problems.append(f"{key}: unknown field (known: {', '.join(_FIELDS)})")
+                meta.problems.append(_("{key}: unknown field (known: {_FIELDS})").format(
+                                         key=key, _FIELDS=', '.join(_FIELDS)))
         if "title" in data:
             meta.title = reader.text(data["title"], "title")
         if "description" in data:
@@ -143,37 +144,45 @@ class VideoMetadata:
         out += _check_description(self.description, "description")
         out += _check_tags(self.tags)
         if self.category not in CATEGORIES:
-            out.append(f"category: {self.category!r} is not an assignable category "
-                       f"(use an id or name: {_category_hint()})")
+            out.append(_("category: {category!r} is not an assignable category (use an "
+                         "id or name: {category_hint})").format(
+                           category=self.category, category_hint=_category_hint()))
         if self.privacy not in PRIVACY:
-            out.append(f"privacy: {self.privacy!r} must be one of {', '.join(PRIVACY)}")
+            out.append(_("privacy: {privacy!r} must be one of {PRIVACY}").format(
+                           privacy=self.privacy, PRIVACY=', '.join(PRIVACY)))
         if self.publish_at is not None:
             if self.privacy != "private":
-                out.append("publish_at: a scheduled video must be uploaded with privacy "
-                           "'private' (YouTube makes it public at that time)")
+                out.append(_("publish_at: a scheduled video must be uploaded with "
+                             "privacy 'private' (YouTube makes it public at that time)"))
             if self.publish_at.tzinfo is None:
-                out.append("publish_at: needs a timezone")
+                out.append(_("publish_at: needs a timezone"))
             elif self.publish_at <= now:
-                out.append(f"publish_at: {_rfc3339(self.publish_at)} is not in the future")
+                out.append(_("publish_at: {rfc3339} is not in the future").format(
+                               rfc3339=_rfc3339(self.publish_at)))
         if self.made_for_kids is None:
-            out.append("made_for_kids: must be stated explicitly (true or false): "
-                       "YouTube requires the audience declaration")
+            out.append(_("made_for_kids: must be stated explicitly (true or false): "
+                         "YouTube requires the audience declaration"))
         if self.synthetic_media is None:
-            out.append("synthetic_media: must be stated explicitly (true or false): "
-                       "say whether the video contains realistic altered or synthetic content")
+            out.append(_("synthetic_media: must be stated explicitly (true or false): "
+                         "say whether the video contains realistic altered or synthetic "
+                         "content"))
         if self.license not in LICENSES:
-            out.append(f"license: {self.license!r} must be one of {', '.join(LICENSES)}")
+            out.append(_("license: {license!r} must be one of {LICENSES}").format(
+                           license=self.license, LICENSES=', '.join(LICENSES)))
         for name in ("default_language", "default_audio_language"):
             code = getattr(self, name)
             if code is not None and code not in LANGUAGES:
-                out.append(f"{name}: {code!r} is not a YouTube language code{_lang_hint(code)}")
+                out.append(_("{name}: {code!r} is not a YouTube language code{lang_hint}").format(
+                               name=name, code=code, lang_hint=_lang_hint(code)))
         if self.localizations and not self.default_language:
-            out.append("default_language: required when localizations are given "
-                       "(the language of the main title and description)")
+            out.append(_("default_language: required when localizations are given (the "
+                         "language of the main title and description)"))
         for lang, loc in self.localizations.items():
             prefix = f"localizations.{lang}"
             if lang not in LANGUAGES:
-                out.append(f"{prefix}: {lang!r} is not a YouTube language code{_lang_hint(lang)}")
+                out.append(_("{prefix}: {lang!r} is not a YouTube language "
+                             "code{lang_hint}").format(
+                               prefix=prefix, lang=lang, lang_hint=_lang_hint(lang)))
             out += _check_title(loc.title, f"{prefix}.title")
             out += _check_description(loc.description, f"{prefix}.description")
         return out
@@ -339,13 +348,15 @@ def _check_title(title: str, name: str) -> list[str]:
     out = []
     stripped = title.strip()
     if not stripped:
-        out.append(f"{name}: must not be empty")
+        out.append(_("{name}: must not be empty").format(name=name))
     elif len(mark(stripped)) > TITLE_MAX:
         marks = len(mark(stripped)) - len(stripped)
         added = f" (with {marks} direction marks keeping its numbers in order)" if marks else ""
-        out.append(f"{name}: {len(mark(stripped))} characters{added}, at most {TITLE_MAX} allowed")
+        out.append(_("{name}: {mark_count} characters{added}, at most {TITLE_MAX} allowed").format(
+                       name=name, mark_count=len(mark(stripped)), added=added,
+                       TITLE_MAX=TITLE_MAX))
     if "<" in title or ">" in title:
-        out.append(f"{name}: must not contain '<' or '>'")
+        out.append(_("{name}: must not contain '<' or '>'").format(name=name))
     return out
 
 
@@ -353,10 +364,11 @@ def _check_description(text: str, name: str) -> list[str]:
     out = []
     size = len(mark(text).encode("utf-8"))  # as sent: with its direction marks
     if size > DESCRIPTION_MAX_BYTES:
-        out.append(f"{name}: {size} bytes in UTF-8, at most {DESCRIPTION_MAX_BYTES} allowed "
-                   "(Arabic and Tifinagh letters take 2-3 bytes each)")
+        out.append(_("{name}: {size} bytes in UTF-8, at most {DESCRIPTION_MAX_BYTES} "
+                     "allowed (Arabic and Tifinagh letters take 2-3 bytes each)").format(
+                       name=name, size=size, DESCRIPTION_MAX_BYTES=DESCRIPTION_MAX_BYTES))
     if "<" in text or ">" in text:
-        out.append(f"{name}: must not contain '<' or '>'")
+        out.append(_("{name}: must not contain '<' or '>'").format(name=name))
     return out
 
 
@@ -364,15 +376,18 @@ def _check_tags(tags: list[str]) -> list[str]:
     out = []
     for i, tag in enumerate(tags, 1):
         if not tag.strip():
-            out.append(f"tags: tag {i} is empty")
+            out.append(_("tags: tag {i} is empty").format(i=i))
         if "<" in tag or ">" in tag:
-            out.append(f"tags: tag {i} ({tag!r}) must not contain '<' or '>'")
+            out.append(_("tags: tag {i} ({tag!r}) must not contain '<' or '>'").format(
+                           i=i, tag=tag))
         if "," in tag:
-            out.append(f"tags: tag {i} ({tag!r}) must not contain a comma (give tags as a list)")
+            out.append(_("tags: tag {i} ({tag!r}) must not contain a comma (give tags as "
+                         "a list)").format(i=i, tag=tag))
     total = tags_length(tags)
     if total > TAGS_MAX:
-        out.append(f"tags: {total} characters counted as YouTube does (commas, and quotes around "
-                   f"tags with spaces), at most {TAGS_MAX} allowed")
+        out.append(_("tags: {total} characters counted as YouTube does (commas, and "
+                     "quotes around tags with spaces), at most {TAGS_MAX} allowed").format(
+                       total=total, TAGS_MAX=TAGS_MAX))
     return out
 
 
@@ -412,7 +427,8 @@ class _Reader:
     def text(self, value: Any, name: str) -> str:
         if isinstance(value, str):
             return value
-        self.problems.append(f"{name}: must be text, got {type(value).__name__}")
+        self.problems.append(_("{name}: must be text, got {__name__}").format(
+                                 name=name, __name__=type(value).__name__))
         return ""
 
     def boolean(self, value: Any, name: str) -> bool | None:
@@ -420,18 +436,20 @@ class _Reader:
             return value
         if isinstance(value, str) and value.lower() in ("true", "yes", "1", "false", "no", "0"):
             return value.lower() in ("true", "yes", "1")
-        self.problems.append(f"{name}: must be true or false, got {value!r}")
+        self.problems.append(_("{name}: must be true or false, got {value!r}").format(
+                                 name=name, value=value))
         return None
 
     def tags(self, value: Any) -> list[str]:
         if isinstance(value, list) and all(isinstance(t, str) for t in value):
             return list(value)
-        self.problems.append("tags: must be a list of text values")
+        self.problems.append(_("tags: must be a list of text values"))
         return []
 
     def category(self, value: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, str | int):
-            self.problems.append(f"category: must be an id or a name, got {value!r}")
+            self.problems.append(_("category: must be an id or a name, got {value!r}").format(
+                                     value=value))
             return "29"
         found = category_id(value)
         if found is None:
@@ -440,28 +458,32 @@ class _Reader:
 
     def moment(self, value: Any, name: str) -> datetime | None:
         if not isinstance(value, str | datetime | date):
-            self.problems.append(f"{name}: must be an RFC 3339 date-time, got {value!r}")
+            self.problems.append(_("{name}: must be an RFC 3339 date-time, got {value!r}").format(
+                                     name=name, value=value))
             return None
         try:
             return parse_moment(value)
         except ValueError:
-            self.problems.append(f"{name}: {value!r} is not an RFC 3339 date-time "
-                                 "(e.g. 2026-12-01T18:00:00+01:00)")
+            self.problems.append(_("{name}: {value!r} is not an RFC 3339 date-time (e.g. "
+                                   "2026-12-01T18:00:00+01:00)").format(name=name, value=value))
             return None
 
     def localizations(self, value: Any) -> dict[str, Localization]:
         if not isinstance(value, Mapping):
-            self.problems.append("localizations: must be a table: language = {title, description}")
+            self.problems.append(_("localizations: must be a table: language = {title, "
+                                   "description}"))
             return {}
         out = {}
         for lang, loc in value.items():
             prefix = f"localizations.{lang}"
             if not isinstance(loc, Mapping):
-                self.problems.append(f"{prefix}: must be a table with title and description")
+                self.problems.append(_("{prefix}: must be a table with title and "
+                                       "description").format(prefix=prefix))
                 continue
             for key in loc:
                 if key not in ("title", "description"):
-                    self.problems.append(f"{prefix}.{key}: unknown field (title, description)")
+                    self.problems.append(_("{prefix}.{key}: unknown field (title, "
+                                           "description)").format(prefix=prefix, key=key))
             out[str(lang)] = Localization(
                 title=self.text(loc.get("title", ""), f"{prefix}.title"),
                 description=self.text(loc.get("description", ""), f"{prefix}.description"),

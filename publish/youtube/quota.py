@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from config.i18n import _
 from publish.errors import QuotaExhausted
 from publish.journal import Journal, now_iso
 from publish.youtube.client import api_error
@@ -154,7 +155,10 @@ def ensure_affordable(journal: Journal, needed: Mapping[str, int],
         entry = by_pool.get(pool)
         remaining = entry.remaining if entry else 0
         if units > remaining:
-            short.append(f"{pool} needs {units}, {remaining} left of {entry.limit if entry else 0}")
+            short.append(_("{pool} needs {units}, {remaining} left of "
+                           "{entry_limit_if_entry_els}").format(
+                             pool=pool, units=units, remaining=remaining,
+                             entry_limit_if_entry_els=entry.limit if entry else 0))
     if short:
         raise QuotaExhausted("today's YouTube quota cannot finish this publication ("
                              + "; ".join(short) + "); it resets at midnight Pacific time "

@@ -199,8 +199,8 @@ def run_upload(job: UploadJob, ctx: UploadContext) -> UploadOutcome:
                                            done_steps=done_steps,
                                            check=check.window if check else None))
         if needed:
-            ctx.note("quota for this run: " + ", ".join(f"{units} {pool}"
-                                                        for pool, units in needed.items()))
+            ctx.note(_("quota for this run: {units}").format(
+                units=", ".join(f"{units} {pool}" for pool, units in needed.items())))
             # The quota belongs to the API project, which channels may share: count all spend.
             quota.ensure_affordable(journal, needed, ctx.limits)
         service = ctx.service_factory()
@@ -217,15 +217,17 @@ def run_upload(job: UploadJob, ctx: UploadContext) -> UploadOutcome:
                               upload_id=row.id)
         if existing:
             resource = row.resource or {"id": row.video_id}
-            ctx.note(f"{job.video} was already uploaded as video {row.video_id}; "
-                     "not uploading it again")
+            ctx.note(_("{video} was already uploaded as video {video_id}; not uploading "
+                       "it again").format(video=job.video, video_id=row.video_id))
             if row.metadata != job.metadata.to_json():
-                warnings.append("the metadata differs from the uploaded video's; it was not "
-                                "changed (the video is not uploaded twice)")
+                warnings.append(_("the metadata differs from the uploaded video's; it "
+                                  "was not changed (the video is not uploaded twice)"))
         else:
             if resumed:
-                ctx.note(f"resuming the upload of {job.video} ({row.confirmed_bytes} of "
-                         f"{row.source_size} bytes confirmed earlier)")
+                ctx.note(_("resuming the upload of {video} ({confirmed_bytes} of "
+                           "{source_size} bytes confirmed earlier)").format(
+                             video=job.video, confirmed_bytes=row.confirmed_bytes,
+                             source_size=row.source_size))
             ledger = None
             if check is not None:
                 from publish.youtube.channel_check import ChannelUploads
@@ -275,11 +277,11 @@ def check_long_upload(service: Any, journal: Journal, video: Path, *, channel: s
     items = reply.get("items") or [{}]
     status = items[0].get("status", {}).get("longUploadsStatus", "unknown")
     if status != "allowed":
-        raise InvalidInput(_("{video}: {v60:.1f} minutes long, but this channel may only "
+        raise InvalidInput(_("{video}: {minutes:.1f} minutes long, but this channel may only "
                              "upload videos up to 15 minutes (longUploadsStatus: "
                              "{status}); verify the channel at "
                              "https://www.youtube.com/verify, or shorten the video").format(
-                               video=video, v60=seconds / 60, status=status))
+                               video=video, minutes=seconds / 60, status=status))
 
 
 def _claim_row(job: UploadJob, ctx: UploadContext, fp: Fingerprint) -> tuple[UploadRow, bool]:
@@ -292,7 +294,8 @@ def _claim_row(job: UploadJob, ctx: UploadContext, fp: Fingerprint) -> tuple[Upl
     active = journal.find_active(job.channel, sha256=fp.sha256)
     if active is not None and job.restart:
         journal.update_upload(active.id, state="abandoned", error="abandoned by --restart")
-        ctx.note(f"--restart: the earlier upload session of {job.video} is abandoned")
+        ctx.note(_("--restart: the earlier upload session of {video} is abandoned").format(
+                     video=job.video))
         active = None
     if active is None:
         by_path = journal.find_active(job.channel, path=source)
@@ -311,7 +314,8 @@ def _claim_row(job: UploadJob, ctx: UploadContext, fp: Fingerprint) -> tuple[Upl
         changes: dict[str, Any] = {"metadata": job.metadata.to_json()}
         if active.chunk_size != ctx.chunk_size:
             if active.session_uri:  # its server offsets are multiples of the old size
-                ctx.note(f"keeping the chunk size of the started session ({active.chunk_size})")
+                ctx.note(_("keeping the chunk size of the started session ({chunk_size})").format(
+                             chunk_size=active.chunk_size))
             else:
                 changes["chunk_size"] = ctx.chunk_size
         if (active.source_size, active.source_mtime_ns) != (fp.size, fp.mtime_ns):

@@ -84,8 +84,8 @@ def _browser_available() -> bool:
 
 
 def _show_url(url: str, opened: bool) -> None:
-    intro = ("Your browser should open; if not, open this URL:" if opened
-             else "Open this URL in a browser on this machine:")
+    intro = (_("Your browser should open; if not, open this URL:") if opened
+             else _("Open this URL in a browser on this machine:"))
     click.echo(_("{intro}\n\n  {url}\n\nWaiting for the authorization…").format(
                    intro=intro, url=url), err=True)
 
@@ -143,27 +143,27 @@ def status(app: App, channel: str | None, json_mode: bool) -> None:
 
 def _print_status(report) -> None:
     def yes(flag: bool | None) -> str:
-        return {True: "yes", False: "no", None: "unknown"}[flag]
+        return {True: _("yes"), False: _("no"), None: _("unknown")}[flag]
 
-    who = "unknown"
+    who = _("unknown")
     if report.youtube_channel_id:
         who = f"{report.youtube_channel_title} ({report.youtube_channel_id})"
     rows = [
-        ("channel", report.channel),
-        ("server", report.endpoint),
-        ("token file", report.token_file),
-        ("logged in", yes(report.logged_in)),
+        (_("channel"), report.channel),
+        (_("server"), report.endpoint),
+        (_("token file"), report.token_file),
+        (_("logged in"), yes(report.logged_in)),
     ]
     if report.logged_in:
         rows += [
-            ("youtube channel", who),
-            ("scopes", ", ".join(report.scopes) or "none"),
-            ("token expires", report.expiry or "unknown"),
-            ("refresh works", yes(report.refresh_ok)),
-            ("can publish", yes(report.can_publish)),
-            ("can read stats", yes(report.can_read_stats)),
+            (_("youtube channel"), who),
+            (_("scopes"), ", ".join(report.scopes) or _("none")),
+            (_("token expires"), report.expiry or _("unknown")),
+            (_("refresh works"), yes(report.refresh_ok)),
+            (_("can publish"), yes(report.can_publish)),
+            (_("can read stats"), yes(report.can_read_stats)),
         ]
-    rows.append(("api key", "set" if report.api_key else "not set"))
+    rows.append((_("api key"), _("set") if report.api_key else _("not set")))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         click.echo(f"{name:<{width}}  {value}")
@@ -188,8 +188,9 @@ def logout(app: App, channel: str | None, no_revoke: bool) -> None:
     if not do_logout(account, revoke=not no_revoke):
         raise NothingToDo(_("channel {channel}: no login saved at {token_file}").format(
                               channel=account.channel, token_file=account.token_file))
-    click.echo(f"logged out: channel {account.channel} ({account.token_file} deleted"
-               + (")" if no_revoke else ", access revoked)"), err=True)
+    done = (_("logged out: channel {channel} ({token_file} deleted)") if no_revoke
+            else _("logged out: channel {channel} ({token_file} deleted, access revoked)"))
+    click.echo(done.format(channel=account.channel, token_file=account.token_file), err=True)
 
 
 @auth.command(name="export")

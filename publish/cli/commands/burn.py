@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from config.i18n import _
+from config.i18n import _, ngettext
 from publish.cli.app import App
 from publish.cli.commands.captions import STYLE_HELP, resolve_style
 from publish.cli.commands.options import subtitle_inputs
@@ -102,12 +102,13 @@ def burn(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...],
         return
     from publish.cli.output import human_bytes
 
-    clipped = f", {result.cues_clipped} clipped at the end" if result.cues_clipped else ""
-    cues = "1 cue" if result.cues_burned == 1 else f"{result.cues_burned} cues"
-    info(_("burned {cues}{clipped} into {output}: {frames} frames, {v1000:.1f} s, "
-           "{output_bytes} in {wall_s:.1f} s (audio: {audio})").format(
+    clipped = (_(", {n} clipped at the end").format(n=result.cues_clipped)
+               if result.cues_clipped else "")
+    cues = ngettext("{n} cue", "{n} cues", result.cues_burned).format(n=result.cues_burned)
+    info(_("burned {cues}{clipped} into {output}: {frames} frames, {seconds:.1f} s, "
+           "{size} in {wall_s:.1f} s (audio: {audio})").format(
              cues=cues, clipped=clipped, output=result.output, frames=result.frames,
-             v1000=result.duration_ms / 1000, output_bytes=human_bytes(result.output_bytes),
+             seconds=result.duration_ms / 1000, size=human_bytes(result.output_bytes),
              wall_s=result.wall_s, audio=result.audio), quiet=app.quiet)
 
 

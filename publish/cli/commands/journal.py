@@ -48,11 +48,12 @@ def check(app: App, journal_file: Path | None) -> None:
         raise NothingToDo(_("{path}: no journal yet (the first upload creates it)").format(
                               path=path))
     if not health.ok:
-        more = f" (+{len(health.problems) - 1} more)" if len(health.problems) > 1 else ""
+        more = (_(" (+{n} more)").format(n=len(health.problems) - 1)
+                if len(health.problems) > 1 else "")
         raise JournalDamaged(
-            _("{path}: the journal is damaged (SQLite: {health_problems_0}{more}); run "
+            _("{path}: the journal is damaged (SQLite: {problem}{more}); run "
               "`capsule journal rebuild MANIFEST…` to move it aside and rebuild it from "
-              "the channel").format(path=path, health_problems_0=health.problems[0], more=more))
+              "the channel").format(path=path, problem=health.problems[0], more=more))
     click.echo(_("{path}: the journal is sound (SQLite integrity check: ok)").format(path=path))
 
 
@@ -121,7 +122,7 @@ def rebuild(app: App, manifests: tuple[Path, ...], channel_name: str | None,
         info(_("no manifest given: nothing was read from the channel; give the capsules' "
                "manifests to rebuild their publications"), quiet=app.quiet)
         return
-    spent = ", ".join(f"{u} {p}" for p, u in report.quota.items()) or "nothing"
+    spent = ", ".join(f"{u} {p}" for p, u in report.quota.items()) or _("nothing")
     info(_("read {channel_videos} upload(s) of the channel; quota spent: {spent}").format(
              channel_videos=report.channel_videos, spent=spent),
          quiet=app.quiet)

@@ -72,7 +72,7 @@ def preview(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...
             warn(_("{where}{message} (see capsule captions check)").format(
                      where=finding.where, message=finding.message))
     if sheet:
-        with app.progress("rendering tiles", json_mode=json_mode, unit="tiles") as bar:
+        with app.progress(_("rendering tiles"), json_mode=json_mode, unit=_("tiles")) as bar:
             image, tiles, cues = contact_sheet(video, tracks, style, columns=columns,
                                                progress=bar)
         save_png(image, output)
@@ -85,8 +85,9 @@ def preview(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...
         save_png(shot.image, output)
         data = {"output": str(output), "width": shot.image.width, "height": shot.image.height,
                 "t_ms": shot.t_ms, "cues_shown": shot.overlays}
-        message = (_("wrote the frame at {v1000:.3f} s with {overlays} cue(s) to {output}").format(
-                       v1000=shot.t_ms / 1000, overlays=shot.overlays, output=output))
+        message = _("wrote the frame at {seconds:.3f} s with {overlays} cue(s) to "
+                    "{output}").format(seconds=shot.t_ms / 1000, overlays=shot.overlays,
+                                       output=output)
     if json_mode:
         emit_json(data)
     else:

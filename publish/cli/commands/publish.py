@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from config.i18n import _
+from config.i18n import N_, _
 from publish.cli.app import App
 from publish.cli.commands.options import limit_rate_option
 
@@ -95,6 +95,13 @@ def status(app: App, manifest: Path | None, journal_file: Path | None, json_mode
 
 
 STATE_MARK = {"done": "✓", "pending": "·", "update": "↻", "running": "…", "skipped": "-"}
+STATE_NAME = {"done": N_("done"), "pending": N_("pending"), "update": N_("update"),
+              "running": N_("running"), "skipped": N_("skipped"), "failed": N_("failed")}
+
+
+def state_name(state: str) -> str:
+    """A step's state as the person reads it (the journal and --json keep the English)."""
+    return _(STATE_NAME[state]) if state in STATE_NAME else state
 
 
 class PublishRun:
@@ -144,9 +151,10 @@ class PublishRun:
             raise
         for line in checked.warnings:
             warn(line)
+        burning = _("burning")
         with app.journal(self.journal_file) as journal, \
-                app.progress("burning", json_mode=self.json_mode, unit="frames") as burn_bar, \
-                app.progress("uploading", json_mode=self.json_mode, unit="B") as upload_bar:
+                app.progress(burning, json_mode=self.json_mode, unit=_("frames")) as burn_bar, \
+                app.progress(_("uploading"), json_mode=self.json_mode, unit="B") as upload_bar:
             env = pipeline.Env(
                 journal=journal, service_factory=lambda: app.youtube("publish"),
                 channel=app.channel.name, chunk_size=int(settings.chunk_size),
@@ -192,9 +200,9 @@ class PublishRun:
         click.echo(_("plan for {path} (nothing was spent):").format(path=plan.capsule.path))
         for step in plan.steps:
             cost = ", ".join(f"{u} {p}" for p, u in step.cost.items()) or "-"
-            click.echo(f"  {STATE_MARK[step.state]} {step.name:<12} {step.state:<8} "
+            click.echo(f"  {STATE_MARK[step.state]} {step.name:<12} {state_name(step.state):<8} "
                        f"{cost:<14} {step.detail}")
-        total = ", ".join(f"{u} {p}" for p, u in plan.cost.items()) or "nothing"
+        total = ", ".join(f"{u} {p}" for p, u in plan.cost.items()) or _("nothing")
         left = ", ".join(f"{remaining.get(p, 0)} {p}" for p in plan.cost) or "-"
         click.echo(_("quota: {total} (left today: {left})").format(total=total, left=left))
 
@@ -255,8 +263,10 @@ def _show_status(app: App, manifest: Path | None, journal_file: Path | None,
     approval = report["approval"]
     if approval is not None:
         changed = ", ".join(approval["changed"])
-        click.echo(f"approved by {approval['approved_by']} on {approval['local_time']}"
-                   + (f"; changed since: {changed}" if changed else "; unchanged since"))
+        line = (_("approved by {who} on {when}; changed since: {changed}") if changed
+                else _("approved by {who} on {when}; unchanged since"))
+        click.echo(line.format(who=approval["approved_by"], when=approval["local_time"],
+                               changed=changed))
     if not report["published"] and not report["steps"]:
         click.echo(_("{manifest}: not published yet (run `capsule publish {manifest}`)").format(
                        manifest=manifest))
@@ -267,8 +277,8 @@ def _show_status(app: App, manifest: Path | None, journal_file: Path | None,
     click.echo(_("url: {url}").format(url=report['url']))
     for step in report["steps"]:
         click.echo(f"  {STATE_MARK.get(step['state'], '·')} {step['step']:<12} "
-                   f"{step['state']:<8} {step['updated_at']}")
-    spent = ", ".join(f"{u} {p}" for p, u in report["quota_spent"].items()) or "nothing"
+                   f"{state_name(step['state']):<8} {step['updated_at']}")
+    spent = ", ".join(f"{u} {p}" for p, u in report["quota_spent"].items()) or _("nothing")
     click.echo(_("quota spent: {spent}").format(spent=spent))
 
 
@@ -288,6 +298,6 @@ def _approval(app: App, journal: Any, capsule: Any) -> dict[str, Any] | None:
         changed = review.changes(approval.fingerprints,
                                  review.current_fingerprints(checked, env))
     except Exception as exc:  # status must show, even if the capsule no longer checks
-        changed = [f"cannot check ({' '.join(str(exc).split())})"]
+        changed = [_("cannot check ({reason})").format(reason=" ".join(str(exc).split()))]
     return {**{k: v for k, v in approval.to_json().items() if k != "fingerprints"},
             "changed": changed}

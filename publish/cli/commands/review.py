@@ -54,7 +54,7 @@ def review(app: App, manifest: Path, output: Path | None, approver: str | None,
         app.channel_name = capsule.channel
     quiet = app.quiet or json_mode
     with app.journal(journal_file) as journal, \
-            app.progress("burning", json_mode=json_mode, unit="frames") as burn_bar:
+            app.progress(_("burning"), json_mode=json_mode, unit=_("frames")) as burn_bar:
         env = pipeline.Env(
             journal=journal, service_factory=lambda: None, channel=app.channel.name,
             crf=int(settings.crf), preset=str(settings.preset),
@@ -85,7 +85,7 @@ def review(app: App, manifest: Path, output: Path | None, approver: str | None,
         emit_json({"manifest": str(capsule.path), "proof": str(proof.path / "index.html"),
                    "files": proof.files, "bytes": proof.bytes, "seconds": round(took, 2)})
         return
-    info(_("proof written: {files} files, {v1000000_0:.1f} MB in {took:.1f} s").format(
-             files=proof.files, v1000000_0=proof.bytes / 1e6, took=took),
+    info(_("proof written: {files} files, {size_mb:.1f} MB in {took:.1f} s").format(
+             files=proof.files, size_mb=proof.bytes / 1e6, took=took),
          quiet=quiet)
     click.echo(str(proof.path / "index.html"))

@@ -193,7 +193,8 @@ def _describe_fault(item: dict[str, Any]) -> str:
     where = " ".join(x for x in (item.get("method") or "ANY", item.get("path") or "*"))
     extra = (f" bytes={item['bytes']}" if item.get("bytes") else "") + (
         f" seconds={item['seconds']}" if item.get("seconds") else "")
-    return f"{kind}{extra} on {where} (x{item['count']})"
+    return _("{kind}{extra} on {where} (x{count})").format(kind=kind, extra=extra, where=where,
+                                                          count=item["count"])
 
 
 @sandbox.command()

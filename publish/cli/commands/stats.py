@@ -100,7 +100,7 @@ def track(app: App, videos: list[str], title: str | None, uploads: bool, campaig
         if uploads:
             found = _discover(app, journal)
             for vid in found.added:
-                click.echo(_("{vid}\ttracked").format(vid=vid))
+                click.echo(f"{vid}\ttracked")
             info(_("{seen} upload(s) on the channel, {added_count} newly tracked "
                    "({pages} page(s), {calls} API call(s))").format(
                      seen=found.seen, added_count=len(found.added), pages=found.pages,
@@ -200,7 +200,7 @@ def collect(app: App, analytics: bool, uploads: bool | None, json_mode: bool) ->
     found = None
     try:
         with app.journal() as journal, \
-                app.progress("collecting", json_mode=json_mode, unit="videos") as progress:
+                app.progress(_("collecting"), json_mode=json_mode, unit=_("videos")) as progress:
             if discover:
                 found = _discover(app, journal)
             run_collect(journal, lambda: _connect(app, analytics), channel=app.channel.name,
@@ -219,10 +219,13 @@ def collect(app: App, analytics: bool, uploads: bool | None, json_mode: bool) ->
     if found is not None:
         info(_("{added_count} new upload(s) of the channel tracked").format(
                  added_count=len(found.added)), quiet=app.quiet)
-    missing = f", {len(result.missing)} missing (deleted or private)" if result.missing else ""
-    extra = (f", Analytics: {result.analytics_days} day rows, {result.analytics_countries} "
-             f"country rows, {result.analytics_sources} source rows, "
-             f"{result.analytics_retention} retention curve(s)" if analytics else "")
+    missing = (_(", {n} missing (deleted or private)").format(n=len(result.missing))
+               if result.missing else "")
+    extra = (_(", Analytics: {days} day rows, {countries} country rows, {sources} source rows, "
+               "{retention} retention curve(s)").format(
+                 days=result.analytics_days, countries=result.analytics_countries,
+                 sources=result.analytics_sources, retention=result.analytics_retention)
+             if analytics else "")
     info(_("collected {collected} of {tracked} video(s) via {method}{missing}{extra}; "
            "{api_calls} API call(s) in {duration_s:.1f} s").format(
              collected=result.collected, tracked=result.tracked, method=result.method,
@@ -272,10 +275,8 @@ def show(app: App, videos: list[str], since: date | None, json_mode: bool) -> No
     if not rows:
         info(_("no snapshots yet: run `capsule stats collect`"), quiet=app.quiet)
         return
-    click.echo(_("{video:<11}  {date:<10}  {views:>12}  {day:>10}  {likes:>9}  "
-                 "{comments:>8}  title").format(
-                   video='video', date='date', views='views', day='+/day', likes='likes',
-                   comments='comments'))
+    click.echo(f"{_('video'):<11}  {_('date'):<10}  {_('views'):>12}  {_('+/day'):>10}  "
+               f"{_('likes'):>9}  {_('comments'):>8}  {_('title')}")
     for r in rows:
         change = "" if r.change_per_day is None else f"{r.change_per_day:+,.0f}" \
             if float(r.change_per_day).is_integer() else f"{r.change_per_day:+,.1f}"

@@ -130,7 +130,7 @@ def upload(app: App, video: Path, metadata_file: Path | None, json_mode: bool,
         restart=flags["restart"], channel=app.channel.name,
         force_duplicate=flags["force_duplicate"])
     journal = app.journal(journal_file)
-    with journal, app.progress(f"uploading {video.name}", json_mode=json_mode,
+    with journal, app.progress(_("uploading {name}").format(name=video.name), json_mode=json_mode,
                                unit="B") as progress:
         ctx = UploadContext(
             journal=journal, service_factory=app.youtube, chunk_size=int(settings.chunk_size),
@@ -217,6 +217,6 @@ def quota(app: App, journal_file: Path | None, json_mode: bool) -> None:
                    "pools": [r.to_json() for r in rows]})
         return
     click.echo(_("quota day {day} (resets at midnight Pacific time)").format(day=day))
-    click.echo(f"{'pool':<12} {'spent':>7} {'limit':>7} {'remaining':>9}")
+    click.echo(f"{_('pool'):<12} {_('spent'):>7} {_('limit'):>7} {_('remaining'):>9}")
     for r in rows:
         click.echo(f"{r.pool:<12} {r.spent:>7} {r.limit:>7} {r.remaining:>9}")
