@@ -305,7 +305,8 @@ class FileReport:
     def describe_language(self) -> str:
         """`language fr (from the text)`: what `captions check` says of each file."""
         return _("{path}: language {language} (from {rule})").format(
-            path=self.path, language=self.language, rule=_(self.language_rule or "-"))
+            path=self.path, language=self.language,
+            rule=_(self.language_rule) if self.language_rule else "-")
 
 
 def check_files(paths: Iterable[Path | str], *, video: Path | str | None = None,

@@ -277,8 +277,8 @@ class _Scanner:
             timing_at = self._header(i, at_block_start)
             if timing_at is not None:
                 if not at_block_start:
-                    self.warn(_("missing-blank-line"),
-                              "no blank line before this cue; read as a new cue", i + 1,
+                    self.warn("missing-blank-line",
+                              _("no blank line before this cue; read as a new cue"), i + 1,
                               self.ordinal + 1)
                 self._start_cue(timing_at)
                 i = timing_at + 1
@@ -286,16 +286,19 @@ class _Scanner:
                 continue
             if at_block_start and not self.discarding:
                 if self.open is None:
-                    self.warn(_("stray-text"), f"text outside any cue ignored: {line.strip()!r}",
+                    self.warn("stray-text", _("text outside any cue ignored: {line!r}").format(
+                                                line=line.strip()),
                               i + 1)
                     while i < len(lines) and lines[i].strip():
                         i += 1
                     continue
-                self.warn(_("blank-in-cue"), "blank line inside the cue's text; the text after "
-                          "it is kept as the next line of the same cue", i + 1, self.ordinal)
+                self.warn("blank-in-cue", _("blank line inside the cue's text; the text "
+                                            "after it is kept as the next line of the "
+                                            "same cue"), i + 1, self.ordinal)
             elif not self.vtt and not self.discarding and isinstance(parse_timing(line), _Timing):
-                self.warn(_("timing-in-text"), "a timing line inside the cue's text is kept as "
-                          "text; add a blank line and a cue number if it starts a new cue",
+                self.warn("timing-in-text", _("a timing line inside the cue's text is "
+                                              "kept as text; add a blank line and a cue "
+                                              "number if it starts a new cue"),
                           i + 1, self.ordinal)
             if not self.discarding:
                 self.body.append(line.strip())
@@ -307,7 +310,8 @@ class _Scanner:
     def _skip_vtt_header(self) -> int:
         lines = self.lines
         if not lines or not lines[0].startswith("WEBVTT"):
-            self.warn(_("missing-header"), "no WEBVTT header on line 1; read as WebVTT anyway", 1)
+            self.warn("missing-header", _("no WEBVTT header on line 1; read as WebVTT "
+                                          "anyway"), 1)
             return 0
         i = 1
         while i < len(lines) and lines[i].strip():
@@ -341,16 +345,17 @@ class _Scanner:
         self.number = int(previous) if _is_number(previous) else self.number + 1
         timing = parse_timing(self.lines[timing_at])
         if isinstance(timing, str):
-            self.warn(_("unparsable-timing"),
+            self.warn("unparsable-timing",
                       f"unparsable timing line {self.lines[timing_at].strip()!r} ({timing}); "
                       + LEFT_OUT, line_no, self.ordinal, severity="error")
             self.discarding = True
             return
         if timing.short_ms:
-            self.warn(_("short-milliseconds"),
-                      f"ambiguous short millisecond field in {self.lines[timing_at].strip()!r}: "
-                      f"read as {clock(timing.start)} --> {clock(timing.end)}; "
-                      "write 3 digits (,500 or ,005)", line_no, self.ordinal)
+            self.warn("short-milliseconds",
+                      _("ambiguous short millisecond field in {timing!r}: "
+                        "read as {start} --> {end}; write 3 digits (,500 or ,005)").format(
+                          timing=self.lines[timing_at].strip(),
+                          start=clock(timing.start), end=clock(timing.end)), line_no, self.ordinal)
         self.open = (timing, line_no, self.ordinal)
         self.discarding = False
 

@@ -252,7 +252,7 @@ def _captions(service: Any, journal: Journal, checked: Any, env: Any, upload_id:
         return []
     request = service.captions().list(part="snippet", videoId=video.id)
     reply = quota.execute(journal, "captions.list", request,
-                          doing=f"listing the caption tracks of video {video.id}",
+                          doing=_("listing the caption tracks of video {id}").format(id=video.id),
                           channel=env.channel, upload_id=upload_id)
     held = {(t["snippet"].get("language"), t["snippet"].get("name")): t
             for t in reply.get("items", [])}
@@ -279,7 +279,8 @@ def _playlist(service: Any, journal: Journal, capsule: Any, channel: str, upload
     request = service.playlistItems().list(part="snippet", playlistId=playlist["id"],
                                            videoId=video.id, maxResults=50)
     reply = quota.execute(journal, "playlistItems.list", request,
-                          doing=f"listing playlist {playlist['id']}", channel=channel,
+                          doing=_("listing playlist {id}").format(
+                                    id=playlist['id']), channel=channel,
                           upload_id=upload_id)
     for item in reply.get("items", []):
         if item.get("snippet", {}).get("resourceId", {}).get("videoId") == video.id:

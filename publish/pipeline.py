@@ -640,7 +640,8 @@ def _update_metadata(run: _Run, step: Step) -> dict[str, Any]:
         status["privacyStatus"] = "public"
     request = run.api().videos().update(part=",".join(parts), body=body)
     quota.execute(journal, "videos.update", request,
-                  doing=f"updating the metadata of video {pub.video_id}", channel=env.channel,
+                  doing=_("updating the metadata of video {video_id}").format(
+                            video_id=pub.video_id), channel=env.channel,
                   upload_id=pub.upload_id)
     journal.record_step(pub.upload_id, "metadata", "", "done",
                         metadata_record(metadata, updated=True))

@@ -308,12 +308,13 @@ def ensure_approved(journal: Journal, checked: pipeline.Checked, env: pipeline.E
     """NotApproved (one line naming what changed) unless the last approval still holds."""
     capsule = checked.capsule
     approval = latest_approval(journal, capsule.path)
-    again = f"run `capsule review {capsule.path} -o DIR`, look, then --approve NAME"
+    again = _("run `capsule review {path} -o DIR`, look, then --approve NAME").format(
+        path=capsule.path)
     if approval is None:
         raise NotApproved(_("{path}: not approved, and channel "
-                            "{env_channel_or_default!r} requires an approval "
+                            "{channel!r} requires an approval "
                             "(require_approval); {again}").format(
-                              path=capsule.path, env_channel_or_default=env.channel or 'default',
+                              path=capsule.path, channel=env.channel or "default",
                               again=again))
     changed = changes(approval.fingerprints, current_fingerprints(checked, env))
     if changed:

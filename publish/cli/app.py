@@ -9,8 +9,6 @@ from typing import Any
 
 import click
 
-from config.i18n import _
-
 # Libraries are imported inside the commands: `capsule --help` loads this module and must not
 # pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
 
@@ -144,5 +142,5 @@ def _sandbox_target(state: Path, root: click.Context):
         server = SandboxServer(state_dir=state, port=0)
         server.start()
     root.call_on_close(server.stop)
-    log.info(_("started a sandbox for this command at %s (state in %s)"), server.url, state)
+    log.info("started a sandbox for this command at %s (state in %s)", server.url, state)
     return Target(Endpoints(server.url), server.client_id, server.client_secret, embedded=True)

@@ -141,7 +141,7 @@ class SandboxServer:
                                         kwargs={"poll_interval": 0.1},
                                         name=f"sandbox:{self.port}", daemon=True)
         self._thread.start()
-        log.info(_("sandbox listening on %s (state %s)"), self.url, self.state_dir)
+        log.info("sandbox listening on %s (state %s)", self.url, self.state_dir)
         return self
 
     def serve_forever(self) -> None:

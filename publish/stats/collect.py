@@ -106,7 +106,7 @@ def collection_lock(path: Path) -> Iterator[None]:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            who = f" (pid {holder})" if holder.isdigit() else ""
+            who = _(" (pid {pid})").format(pid=holder) if holder.isdigit() else ""
             raise Busy(_("another `capsule stats collect` is running{who}, lock {path}; "
                          "this run stopped without collecting").format(who=who, path=path)) from exc
         os.ftruncate(fd, 0)
@@ -213,9 +213,10 @@ def fetch_stats(youtube: Any, video_ids: Sequence[str], *,
             except Exception as exc:
                 on_call(method, "error")
                 if not batch_unavailable(exc):
-                    raise api_error(exc, doing="collecting statistics (videos:batchGetStats)"
+                    raise api_error(exc, doing=_("collecting statistics "
+                                                 "(videos:batchGetStats)")
                                     ) from exc
-                log.info(_("videos:batchGetStats unavailable (%s); using videos.list"), exc)
+                log.info("videos:batchGetStats unavailable (%s); using videos.list", exc)
                 method = "videos.list"
         if reply is None:
             try:
@@ -225,7 +226,7 @@ def fetch_stats(youtube: Any, video_ids: Sequence[str], *,
                 on_call(method, "ok")
             except Exception as exc:
                 on_call(method, "error")
-                raise api_error(exc, doing="collecting statistics (videos.list)") from exc
+                raise api_error(exc, doing=_("collecting statistics (videos.list)")) from exc
         items.extend(reply.get("items") or [])
         done += len(chunk)
         if progress:

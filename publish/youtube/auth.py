@@ -182,8 +182,8 @@ def read_client_secrets(path: Path) -> OAuthClient:
     if not isinstance(entry, dict):
         kind = ", ".join(data) if isinstance(data, dict) else type(data).__name__
         raise InvalidInput(_("{path}: expected an OAuth client of type Desktop app (an "
-                             "\"installed\" entry), found {kind_or_nothing}").format(
-                               path=path, kind_or_nothing=kind or 'nothing'))
+                             "\"installed\" entry), found {kind}").format(
+                               path=path, kind=kind or _('nothing')))
     missing = [k for k in ("client_id", "client_secret") if not entry.get(k)]
     if missing:
         raise InvalidInput(_("{path}: the \"installed\" entry lacks {missing}").format(
@@ -360,12 +360,14 @@ def refresh(credentials: Credentials, account: Account) -> None:
     except auth_exceptions.RefreshError as exc:
         raise _refused(exc, account) from None
     except Exception as exc:
-        raise api_error(exc, doing=f"refreshing the login of {account.channel}",
+        raise api_error(exc, doing=_("refreshing the login of {channel}").format(
+                                       channel=account.channel),
                         channel=account.channel) from exc
 
 
 def _refused(exc: BaseException, account: Account) -> Exception:
-    error = refresh_error(exc, doing=f"channel {account.channel}", channel=account.channel)
+    error = refresh_error(exc, doing=_("channel {channel}").format(
+                                         channel=account.channel), channel=account.channel)
     if isinstance(error, AuthRequired):
         return AuthRequired(_("channel {channel}: the saved login at {token_file} was "
                               "refused (revoked or expired); run {account}").format(
@@ -574,7 +576,7 @@ def sandbox_login(account: Account, scopes: tuple[str, ...]) -> Credentials:
             try:
                 response, _body = http.request(url, "GET")
             except Exception as exc:
-                raise api_error(exc, doing="logging in to the sandbox") from exc
+                raise api_error(exc, doing=_("logging in to the sandbox")) from exc
         location = response.get("location")
         if response.status not in (302, 303) or not location:
             raise TemporaryFailure(_("sandbox at {base} did not approve the login (HTTP "
@@ -583,7 +585,7 @@ def sandbox_login(account: Account, scopes: tuple[str, ...]) -> Credentials:
         flow.fetch_token(code=parse_pasted(location, state))
         creds = flow.credentials
     result = _finish(account, creds, scopes)
-    log.info(_("signed in to the sandbox (%s)"), ", ".join(short_scope(s) for s in result.scopes))
+    log.info("signed in to the sandbox (%s)", ", ".join(short_scope(s) for s in result.scopes))
     return load_credentials(account)
 
 

@@ -68,7 +68,8 @@ def put_track(service: Any, journal: Journal, *, video_id: str, language: str, s
     if len(name) > NAME_MAX:
         raise InvalidInput(_("caption name {name!r}: at most {NAME_MAX} characters").format(
                                name=name, NAME_MAX=NAME_MAX))
-    doing = f"sending the {language} caption track of video {video_id}"
+    doing = _("sending the {language} caption track of video {video_id}").format(
+                language=language, video_id=video_id)
     existing = find_track(service, journal, video_id=video_id, language=language, name=name,
                           channel=channel, upload_id=upload_id)
 
@@ -102,7 +103,8 @@ def find_track(service: Any, journal: Journal, *, video_id: str, language: str, 
     """The video's track with this language and name, if any."""
     request = service.captions().list(part="snippet", videoId=video_id)
     reply = quota.execute(journal, "captions.list", request,
-                          doing=f"listing the caption tracks of video {video_id}",
+                          doing=_("listing the caption tracks of video {video_id}").format(
+                                    video_id=video_id),
                           channel=channel, upload_id=upload_id)
     for item in reply.get("items", []):
         snippet = item.get("snippet", {})

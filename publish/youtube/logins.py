@@ -107,7 +107,7 @@ def _who(creds: Credentials, account: Account, status: AuthStatus) -> None:
         reply = youtube_service(creds, endpoint=account.endpoints, timeout=account.timeout) \
             .channels().list(part="snippet", mine=True).execute()
     except Exception as exc:
-        error = api_error(exc, doing="reading the channel", channel=account.channel)
+        error = api_error(exc, doing=_("reading the channel"), channel=account.channel)
         if not isinstance(error, CapsuleError):
             raise
         status.error = error
@@ -145,7 +145,8 @@ def _revoke(account: Account, token: str) -> None:
                 account.endpoints.revoke_uri, "POST", body=body,
                 headers={"content-type": "application/x-www-form-urlencoded"})
     except Exception as exc:
-        error = api_error(exc, doing=f"revoking the login of {account.channel}",
+        error = api_error(exc, doing=_("revoking the login of {channel}").format(
+                                         channel=account.channel),
                           channel=account.channel)
         if isinstance(error, TemporaryFailure):
             raise TemporaryFailure(_("{error}; the token file was kept (add --no-revoke "

@@ -192,10 +192,10 @@ class ResumableUpload:
     # ------------------------------------------------------------------- run
     def run(self) -> dict[str, Any]:
         """Upload (or resume, or recover) until the server returns the video resource."""
-        doing = f"uploading {self.path}"
+        doing = _("uploading {path}").format(path=self.path)
         request = self._request()
         if self.row.session_uri:
-            log.info(_("resuming upload session of %s (journal row %d)"), self.path, self.row.id)
+            log.info("resuming upload session of %s (journal row %d)", self.path, self.row.id)
             request.resumable_uri = self.row.session_uri
             request._in_error_state = True  # first call asks the server for its offset
         else:
@@ -293,7 +293,7 @@ class ResumableUpload:
         """POST the metadata ourselves; commit the session URI before any media byte."""
         from googleapiclient.errors import ResumableUploadError
 
-        doing = f"starting the upload of {self.path}"
+        doing = _("starting the upload of {path}").format(path=self.path)
         headers = dict(request.headers)
         headers["X-Upload-Content-Type"] = request.resumable.mimetype()
         headers["X-Upload-Content-Length"] = str(self.size)
@@ -323,7 +323,7 @@ class ResumableUpload:
             uri = resp["location"]
             self._update(session_uri=uri, state="session", confirmed_bytes=0, final_sent=0)
             request.resumable_uri = uri
-            log.info(_("upload session opened for %s"), self.path)
+            log.info("upload session opened for %s", self.path)
             return
 
     def _replace_dead_session(self, exc: BaseException):
@@ -370,7 +370,7 @@ class ResumableUpload:
         self._update(video_id=video_id, state="done", confirmed_bytes=self.size,
                      resource=response, error=None)
         self._report(self.size, self.size, self.clock())
-        log.info(_("uploaded %s as video %s"), self.path, video_id)
+        log.info("uploaded %s as video %s", self.path, video_id)
         return response
 
     def _check_source(self) -> None:

@@ -157,5 +157,6 @@ def set_thumbnail(service: Any, journal: Journal, *, video_id: str, info: Thumbn
     media = MediaFileUpload(str(info.path), mimetype=info.mimetype, resumable=False)
     request = service.thumbnails().set(videoId=video_id, media_body=media)
     return quota.execute(journal, "thumbnails.set", request,
-                         doing=f"setting the thumbnail of video {video_id}", channel=channel,
+                         doing=_("setting the thumbnail of video {video_id}").format(
+                                   video_id=video_id), channel=channel,
                          upload_id=upload_id, retries=0)

@@ -272,7 +272,7 @@ def check_long_upload(service: Any, journal: Journal, video: Path, *, channel: s
         return
     request = service.channels().list(part="status", mine=True)
     reply = quota.execute(journal, "channels.list", request,
-                          doing="checking whether the channel may upload long videos",
+                          doing=_("checking whether the channel may upload long videos"),
                           channel=channel, upload_id=upload_id)
     items = reply.get("items") or [{}]
     status = items[0].get("status", {}).get("longUploadsStatus", "unknown")
@@ -349,7 +349,7 @@ def _look_first(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
 
     facts = SourceFacts.of(job.video, job.metadata.title)
     found = find_duplicate(ledger, facts, check.window)
-    log.info(_("channel check before uploading %s: %s"), job.video,
+    log.info("channel check before uploading %s: %s", job.video,
              ", ".join(f"{n} {m}" for m, n in ledger.calls.items()))
     if found is None:
         return facts
@@ -402,7 +402,8 @@ def _keep_one(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow, c
         return
     ours = row.video_id or resource.get("id")
     quota.execute(ctx.journal, "videos.delete", ledger.service.videos().delete(id=ours),
-                  doing=f"deleting video {ours}, a second copy of video {first.video.id}",
+                  doing=_("deleting video {ours}, a second copy of video {id}").format(
+                            ours=ours, id=first.video.id),
                   channel=job.channel, upload_id=row.id)
     ctx.journal.update_upload(row.id, video_id=None)
     holder = _adopt(ctx.journal, row, first.video.id, first.video.resource,
@@ -531,7 +532,8 @@ def wait_for_processing(service: Any, journal: Journal, video_id: str, *,
     while True:
         request = service.videos().list(part="status,processingDetails", id=video_id)
         reply = quota.execute(journal, "videos.list", request,
-                              doing=f"checking the processing of video {video_id}",
+                              doing=_("checking the processing of video {video_id}").format(
+                                        video_id=video_id),
                               channel=channel, upload_id=upload_id)
         items = reply.get("items") or []
         if not items:

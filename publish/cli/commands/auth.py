@@ -108,7 +108,7 @@ def _print_login(result, json_mode: bool, short) -> None:
                    channel=result.channel, endpoint=result.endpoint))
     click.echo(_("token: {token_file}").format(token_file=result.token_file))
     click.echo(_("scopes: {scopes}").format(
-                   short_s_for_s_in_result=', '.join(short(s) for s in result.scopes)))
+                   scopes=', '.join(short(s) for s in result.scopes)))
     if result.missing:
         click.echo(_("capsule: warning: not granted: {scopes} (tick "
                      "every box on the consent page to allow them)").format(

@@ -226,10 +226,9 @@ def clock(app: App, when: str | None, advance: str | None, run: bool, state: Pat
     if json_mode:
         click.echo(json.dumps(reply))
     else:
-        click.echo(_("{now} ({frozen_if_reply_frozen_e}; quota day {pacific_day} Pacific)").format(
-                       now=reply['now'],
-                       frozen_if_reply_frozen_e='frozen' if reply['frozen'] else 'running',
-                       pacific_day=reply['pacific_day']))
+        line = (_("{now} (frozen; quota day {pacific_day} Pacific)") if reply["frozen"]
+                else _("{now} (running; quota day {pacific_day} Pacific)"))
+        click.echo(line.format(now=reply["now"], pacific_day=reply["pacific_day"]))
 
 
 @sandbox.command()

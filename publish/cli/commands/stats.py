@@ -100,7 +100,7 @@ def track(app: App, videos: list[str], title: str | None, uploads: bool, campaig
         if uploads:
             found = _discover(app, journal)
             for vid in found.added:
-                click.echo(f"{vid}\ttracked")
+                click.echo(_("{vid}\ttracked").format(vid=vid))
             info(_("{seen} upload(s) on the channel, {added_count} newly tracked "
                    "({pages} page(s), {calls} API call(s))").format(
                      seen=found.seen, added_count=len(found.added), pages=found.pages,
@@ -164,9 +164,9 @@ def untrack(app: App, videos: list[str], purge: bool) -> None:
 
     with app.journal() as journal:
         count = untrack_videos(journal, videos, purge=purge)
-    click.echo(_("{purged_if_purge_else_unt} {count} of {n_videos} video(s)").format(
-                   purged_if_purge_else_unt='purged' if purge else 'untracked', count=count,
-                   n_videos=len(videos)))
+    done = (_("purged {count} of {n_videos} video(s)") if purge
+            else _("untracked {count} of {n_videos} video(s)"))
+    click.echo(done.format(count=count, n_videos=len(videos)))
 
 
 @stats.command()

@@ -158,8 +158,8 @@ def upload(app: App, video: Path, metadata_file: Path | None, json_mode: bool,
                  upload_status=p['upload_status'], reason=reason, privacy=p.get('privacy')),
              quiet=app.quiet)
     spent = ", ".join(f"{units} {pool}" for pool, units in outcome.quota_spent.items())
-    info(_("quota spent: {spent_or_nothing}").format(
-             spent_or_nothing=spent or 'nothing'), quiet=app.quiet)
+    info(_("quota spent: {spent}").format(
+             spent=spent or _('nothing')), quiet=app.quiet)
 
 
 def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
