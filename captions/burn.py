@@ -647,8 +647,8 @@ def _raise_failure(returncode: int, text: str, info: VideoInfo, output: Path) ->
                    or "decod" in line.lower() or "partial file" in line or "corrupt" in line]
     if input_fault or not lines:
         raise VideoError(decode_failure("\n".join(input_fault or lines)), path=info.path)
-    raise EncodeError(_("ffmpeg failed writing it: {strip_context}").format(
-                          strip_context=_strip_context(lines[0])), path=output)
+    raise EncodeError(_("ffmpeg failed writing it: {reason}").format(
+                          reason=_strip_context(lines[0])), path=output)
 
 
 def _strip_context(line: str) -> str:

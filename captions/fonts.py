@@ -291,9 +291,9 @@ def split_runs(text: str, language: str, user_font: Path | str | None = None, *,
             key = _pick(cluster, keys, previous)
             if key is None:
                 raise FontCoverageError(
-                    _("no bundled font can draw {cluster_0!r} (U+{ord:04X}); remove it "
+                    _("no bundled font can draw {char!r} (U+{ord:04X}); remove it "
                       "or add a font that has it to the style (font=PATH)").format(
-                        cluster_0=cluster[0], ord=ord(cluster[0])), cue=cue)
+                        char=cluster[0], ord=ord(cluster[0])), cue=cue)
         if runs and runs[-1][1] == key:
             runs[-1][0] += cluster
         else:

@@ -190,6 +190,6 @@ def save_png(image, path: Path | str) -> Path:
         with atomic_write(path, binary=True) as handle:
             image.save(handle, "PNG")
     except OSError as exc:
-        raise PreviewError(_("cannot write there: {exc_strerror_or_exc}").format(
-                               exc_strerror_or_exc=exc.strerror or exc), path=path) from exc
+        raise PreviewError(_("cannot write there: {reason}").format(
+                               reason=exc.strerror or exc), path=path) from exc
     return path

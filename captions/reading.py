@@ -72,8 +72,8 @@ def read_track(path: Path | str, *, encoding: str | None = None,
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SubtitleReadError(_("cannot read the file: {exc_strerror_or_exc}").format(
-                                    exc_strerror_or_exc=exc.strerror or exc), path=path) from exc
+        raise SubtitleReadError(_("cannot read the file: {reason}").format(
+                                    reason=exc.strerror or exc), path=path) from exc
     text, used, findings = decode_bytes(data, encoding, path=path)
     fmt = detect_format(path, text)
     return track_from_text(text, fmt, path=path, language=language, encoding=used,
@@ -111,9 +111,9 @@ def decode_bytes(data: bytes, encoding: str | None = None, *,
     except UnicodeDecodeError as exc:
         line = data[:exc.start].decode(codec, errors="replace").count("\n") + 1
         raise SubtitleReadError(
-            _("byte 0x{data_exc_start:02X} is not valid {label}; pass --encoding with "
+            _("byte 0x{byte:02X} is not valid {label}; pass --encoding with "
               "the file's encoding (e.g. --encoding cp1256 for old Arabic files)").format(
-                data_exc_start=data[exc.start], label=label),
+                byte=data[exc.start], label=label),
             path=path, line=line) from None
     if "\x00" in text:
         line = text[:text.index("\x00")].count("\n") + 1

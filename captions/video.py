@@ -123,9 +123,9 @@ def probe(path: Path | str) -> VideoInfo:
     info = _parse_dump(path, dump)
     damaged = _CORRUPT_PACKETS.search(dump)
     if damaged:
-        raise VideoError(_("truncated or corrupt video ({strip_prefix}): copy or export "
+        raise VideoError(_("truncated or corrupt video ({reason}): copy or export "
                            "it again").format(
-                             strip_prefix=_strip_prefix(damaged.group(0))), path=path)
+                             reason=_strip_prefix(damaged.group(0))), path=path)
     counted = re.findall(r"^frame=(\d+)$", done.stdout.decode(errors="replace"), re.M)
     if counted and int(counted[-1]) > 0:
         info = replace(info, frames=int(counted[-1]))

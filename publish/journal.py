@@ -425,8 +425,8 @@ def _check_writable_dir(path: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise JournalError(_("{folder}: cannot create the journal folder: "
-                             "{exc_strerror_or_exc}; choose another with --journal").format(
-                               folder=folder, exc_strerror_or_exc=exc.strerror or exc)) from exc
+                             "{reason}; choose another with --journal").format(
+                               folder=folder, reason=exc.strerror or exc)) from exc
     if not os.access(folder, os.W_OK | os.X_OK):
         raise JournalError(_("{folder}: the journal folder is not writable (permission "
                              "denied); fix its permissions or choose another with "

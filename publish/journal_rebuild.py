@@ -85,8 +85,8 @@ def move_aside(path: Path, *, now: datetime | None = None) -> Path:
         os.replace(path, target)
     except OSError as exc:
         raise CapsuleError(_("{path}: cannot move the damaged journal aside: "
-                             "{exc_strerror_or_exc}; move it yourself, then run again").format(
-                               path=path, exc_strerror_or_exc=exc.strerror or exc)) from exc
+                             "{reason}; move it yourself, then run again").format(
+                               path=path, reason=exc.strerror or exc)) from exc
     return target
 
 
@@ -164,10 +164,10 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
         report.tracked += 1
         if on_event:
             on_event(_("{path}: video {id} (uploaded {uploaded}; {found}): "
-                       "{upload_done_steps} recorded").format(
+                       "{steps} recorded").format(
                          path=capsule.path, id=video.id, uploaded=video.uploaded,
                          found=found.describe(),
-                         upload_done_steps=', '.join(['upload', *done.steps])))
+                         steps=', '.join(['upload', *done.steps])))
     rows = journal.conn.execute("SELECT pool, sum(units) FROM api_calls WHERE id > ? "
                                 "GROUP BY pool", (first_call,)).fetchall()
     report.quota = {pool: int(units) for pool, units in rows}

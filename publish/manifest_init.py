@@ -27,8 +27,8 @@ def write_manifest(video: Path, subtitles: list[Path], output: Path, *,
         lang = guess_language(path, text)
         if lang in dict(pairs):
             raise InvalidInput(_("{path}: a second {lang!r} subtitle file (first: "
-                                 "{dict_pairs_lang}); keep one per language").format(
-                                   path=path, lang=lang, dict_pairs_lang=dict(pairs)[lang]))
+                                 "{first}); keep one per language").format(
+                                   path=path, lang=lang, first=dict(pairs)[lang]))
         pairs.append((lang, path))
     title = video.stem.replace("_", " ").replace("-", " ").strip().capitalize()
     text = render_manifest(video, pairs, base=output.resolve().parent, title=title,

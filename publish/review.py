@@ -349,8 +349,8 @@ def write_proof(capsule: Capsule, sections: list[Section], out: Path, *,
             folder = tmp / section.name
             folder.mkdir()
             if on_event:
-                on_event(_("{name}: copying {name2}").format(
-                             name=section.name, name2=section.picture.name))
+                on_event(_("{name}: copying {picture}").format(
+                             name=section.name, picture=section.picture.name))
             bodies.append(_Writer(section, folder).html())
         page = _page(capsule, sections, bodies, out)
         (tmp / "index.html").write_text(page, encoding="utf-8")

@@ -409,10 +409,10 @@ def account_credentials(account: Account, purpose: str = "publish") -> Credentia
             creds = sandbox_login(account, SCOPE_SETS["all"])
         else:
             raise AuthRequired(
-                _("channel {channel}: the saved login lacks {short_scope_s_for_s_in_l} "
+                _("channel {channel}: the saved login lacks {scopes} "
                   "needed to {verb}; run {login_hint}").format(
                     channel=account.channel,
-                    short_scope_s_for_s_in_l=', '.join(short_scope(s) for s in lacking),
+                    scopes=', '.join(short_scope(s) for s in lacking),
                     verb=_verb(purpose), login_hint=account.login_hint(_scopes_for(purpose))))
     if not creds.valid:
         try:

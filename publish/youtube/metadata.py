@@ -352,8 +352,8 @@ def _check_title(title: str, name: str) -> list[str]:
     elif len(mark(stripped)) > TITLE_MAX:
         marks = len(mark(stripped)) - len(stripped)
         added = f" (with {marks} direction marks keeping its numbers in order)" if marks else ""
-        out.append(_("{name}: {mark_count} characters{added}, at most {TITLE_MAX} allowed").format(
-                       name=name, mark_count=len(mark(stripped)), added=added,
+        out.append(_("{name}: {count} characters{added}, at most {TITLE_MAX} allowed").format(
+                       name=name, count=len(mark(stripped)), added=added,
                        TITLE_MAX=TITLE_MAX))
     if "<" in title or ">" in title:
         out.append(_("{name}: must not contain '<' or '>'").format(name=name))

@@ -156,9 +156,9 @@ def ensure_affordable(journal: Journal, needed: Mapping[str, int],
         remaining = entry.remaining if entry else 0
         if units > remaining:
             short.append(_("{pool} needs {units}, {remaining} left of "
-                           "{entry_limit_if_entry_els}").format(
+                           "{limit}").format(
                              pool=pool, units=units, remaining=remaining,
-                             entry_limit_if_entry_els=entry.limit if entry else 0))
+                             limit=entry.limit if entry else 0))
     if short:
         raise QuotaExhausted("today's YouTube quota cannot finish this publication ("
                              + "; ".join(short) + "); it resets at midnight Pacific time "

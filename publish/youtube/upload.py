@@ -303,12 +303,12 @@ def _claim_row(job: UploadJob, ctx: UploadContext, fp: Fingerprint) -> tuple[Upl
             if not job.restart:
                 raise SourceChanged(
                     _("{video}: source changed since its upload started (was "
-                      "{source_size} bytes, sha256 {by_path_source_sha256_12}…, now "
-                      "{size} bytes, {fp_sha256_12}…); it is never spliced into the old "
+                      "{source_size} bytes, sha256 {old_sha}…, now "
+                      "{size} bytes, {new_sha}…); it is never spliced into the old "
                       "session: run again with --restart to upload the new file from zero").format(
                         video=job.video, source_size=by_path.source_size,
-                        by_path_source_sha256_12=by_path.source_sha256[:12], size=fp.size,
-                        fp_sha256_12=fp.sha256[:12]))
+                        old_sha=by_path.source_sha256[:12], size=fp.size,
+                        new_sha=fp.sha256[:12]))
             journal.update_upload(by_path.id, state="abandoned", error="source replaced")
     if active is not None:
         changes: dict[str, Any] = {"metadata": job.metadata.to_json()}

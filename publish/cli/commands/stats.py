@@ -100,7 +100,7 @@ def track(app: App, videos: list[str], title: str | None, uploads: bool, campaig
         if uploads:
             found = _discover(app, journal)
             for vid in found.added:
-                click.echo(_("{vid}\ttracked").format(vid=vid))
+                click.echo(f"{vid}\ttracked")
             info(_("{seen} upload(s) on the channel, {added_count} newly tracked "
                    "({pages} page(s), {calls} API call(s))").format(
                      seen=found.seen, added_count=len(found.added), pages=found.pages,
