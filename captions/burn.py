@@ -127,7 +127,8 @@ def load_checked_tracks(paths: Sequence[Path | str], *, languages: Sequence[str]
         errors = [f for f in findings if f.is_error]
         if errors:
             first = errors[0]
-            more = f" (and {len(errors) - 1} more errors in this file)" if len(errors) > 1 else ""
+            more = (_(" (and {n} more errors in this file)").format(n=len(errors) - 1)
+                    if len(errors) > 1 else "")
             raise SubtitleCheckError(f"{first.message}{more}", path=first.path or path,
                                      line=first.line, cue=first.cue)
         warnings += findings
@@ -172,8 +173,8 @@ def burn_overlays(video: Path | str, overlays: Iterable[OverlayLike], output: Pa
     started = time.monotonic()
     video, output = Path(video), Path(output)
     if preset not in X264_PRESETS:
-        raise CaptionsError(f"unknown x264 preset {preset!r}: use one of "
-                            + ", ".join(X264_PRESETS))
+        raise CaptionsError(_("unknown x264 preset {preset!r}: use one of {presets}").format(
+            preset=preset, presets=", ".join(X264_PRESETS)))
     if not 1 <= crf <= 51:
         # 0 is lossless, which only High 4:4:4 carries; YouTube wants High.
         raise CaptionsError(_("CRF {crf} is outside 1–51 (18 is visually lossless)").format(

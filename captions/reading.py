@@ -178,8 +178,9 @@ def parse_text(text: str, fmt: str, *, path: Path | str | None = None,
     that is not of the format at all raises SubtitleReadError.
     """
     if fmt not in FORMATS:
-        raise SubtitleReadError(f"unknown subtitle format {fmt!r}; expected one of "
-                                + ", ".join(FORMATS), path=path)
+        raise SubtitleReadError(_("unknown subtitle format {fmt!r}; expected one of "
+                                  "{formats}").format(fmt=fmt, formats=", ".join(FORMATS)),
+                                path=path)
     sink = findings if findings is not None else []
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")  # not splitlines(): U+2028 and friends are text, not line ends

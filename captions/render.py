@@ -421,10 +421,11 @@ def render_cue(cue: Cue, language: str, frame_w: int, frame_h: int, style: Style
     y = block_y(geo, 0, image.height, top=cue.top, reserved=reserved)
     sx0, sy0, sx1, sy1 = geo.safe
     if image.width > sx1 - sx0 or y < sy0 or y + image.height > sy1:
-        raise LayoutError("the cue does not fit inside the safe area of a "
-                          f"{frame_w}x{frame_h} frame"
-                          + (" beside the cues showing with it" if reserved else "")
-                          + ": shorten it or split it in two", cue=cue.index)
+        message = (_("the cue does not fit inside the safe area of a {w}x{h} frame beside the "
+                     "cues showing with it: shorten it or split it in two") if reserved
+                   else _("the cue does not fit inside the safe area of a {w}x{h} frame: "
+                          "shorten it or split it in two"))
+        raise LayoutError(message.format(w=frame_w, h=frame_h), cue=cue.index)
     x = min(max(x, sx0), sx1 - image.width)
     return RenderedCue(image, x, y, tuple(text for text, _ in lines), setter.size)
 

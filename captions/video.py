@@ -376,5 +376,5 @@ def extract_frame(path: Path | str, t_ms: int, *, info: VideoInfo | None = None)
     if done.returncode != 0 or len(raw) != expected:
         errors = done.stderr.decode("utf-8", errors="replace").strip()
         raise VideoError(decode_failure(errors) if errors
-                         else f"no frame at {t_ms} ms", path=path)
+                         else _("no frame at {t_ms} ms").format(t_ms=t_ms), path=path)
     return Image.frombytes("RGB", (info.width, info.height), raw)

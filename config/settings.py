@@ -309,7 +309,8 @@ def load_settings(path: Path | str | None = None, *, env: Mapping[str, str] | No
         key = _env_key(name)
         if key is None:
             continue
-        _assign(settings, key, raw, f"env:{name}", source=f"environment variable {name}")
+        _assign(settings, key, raw, f"env:{name}",
+                source=_("environment variable {name}").format(name=name))
     for key, raw, origin in overrides or []:
         _assign(settings, key, raw, origin, source=origin.removeprefix("flag:"))
     return settings
@@ -352,9 +353,11 @@ def _unknown(key: str, name: str, known: Mapping[str, Any], source: str) -> str:
     import difflib
 
     hint = difflib.get_close_matches(name, list(known), n=1)
-    suggestion = f" (did you mean {hint[0]!r}?)" if hint else f" (known: {', '.join(known)})"
-    where = "" if source.startswith("file") else f" in {source}"
-    return f"unknown key {key!r}{where}{suggestion}"
+    suggestion = (_(" (did you mean {hint!r}?)").format(hint=hint[0]) if hint
+                  else _(" (known: {known})").format(known=", ".join(known)))
+    where = "" if source.startswith("file") else _(" in {source}").format(source=source)
+    return _("unknown key {key!r}{where}{suggestion}").format(key=key, where=where,
+                                                               suggestion=suggestion)
 
 
 def _parse(spec: KeySpec, raw: Any, key: str, source: str, path: Path | None,
@@ -362,8 +365,9 @@ def _parse(spec: KeySpec, raw: Any, key: str, source: str, path: Path | None,
     try:
         return spec.parse(raw)
     except ValueError as exc:
-        where = "" if path is not None else f" (from {source})"
-        raise ConfigError(f"{key}: {exc}{where}", path=path, line=line, key=key) from None
+        where = "" if path is not None else _(" (from {source})").format(source=source)
+        raise ConfigError(_("{key}: {problem}{where}").format(key=key, problem=exc, where=where),
+                          path=path, line=line, key=key) from None
 
 
 _KEY_LINE = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.\-]+)\s*=""")

@@ -251,8 +251,9 @@ def _thumbnail_problems(capsule: Capsule, info: Any) -> list[str]:
     except ValueError as exc:
         return [_at(capsule, "thumbnail.at", str(exc))]
     if info is not None and at_ms >= info.duration_ms:
-        return [_at(capsule, "thumbnail.at", f"{spec.at} is past the end of the video "
-                                             f"({info.duration_ms / 1000:.2f} s)")]
+        return [_at(capsule, "thumbnail.at", _("{at} is past the end of the video "
+                                               "({seconds:.2f} s)").format(
+            at=spec.at, seconds=info.duration_ms / 1000))]
     return []
 
 

@@ -1,6 +1,7 @@
 """Extract every user-facing message into `config/locale/capsule.pot` and update the `.po`.
 
-    python scripts/extract_messages.py          # write capsule.pot, update every LANG's .po
+    python scripts/extract_messages.py          # write capsule.pot, update every LANG's .po,
+                                                # compile the .mo in place (as the build does)
     python scripts/extract_messages.py --check  # exit 1 if a message has no translation
 
 Sources (Babel's extractors): `_()`, `N_()`, `ngettext()` in publish/, captions/, config/;
@@ -21,6 +22,7 @@ from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,6 +127,8 @@ def main(argv: list[str]) -> int:
         po.update(pot, update_header_comment=False)
         with (LOCALE / code / "LC_MESSAGES" / f"{DOMAIN}.po").open("wb") as handle:
             write_po(handle, po, width=100, sort_by_file=True, ignore_obsolete=True)
+        with (LOCALE / code / "LC_MESSAGES" / f"{DOMAIN}.mo").open("wb") as handle:
+            write_mo(handle, po, use_fuzzy=False)
         print(f"{code}: {len(po)} messages, {len(untranslated(pot, po))} to translate")
     return 0
 

@@ -178,9 +178,10 @@ def _same_title_and_length(source: SourceFacts, video: RemoteVideo) -> Match | N
         return None
     if abs(video.duration_ms - source.duration_ms) > max(source.frame_ms, 1.0):
         return None
-    return Match(video, [f"same title ({source.title!r})",
-                         f"same duration ({video.duration_ms / 1000:.2f} s)",
-                         f"another size ({video.file_size} bytes)"])
+    return Match(video, [_("same title ({title!r})").format(title=source.title),
+                         _("same duration ({seconds:.2f} s)").format(
+                             seconds=video.duration_ms / 1000),
+                         _("another size ({size} bytes)").format(size=video.file_size)])
 
 
 def match(source: SourceFacts, video: RemoteVideo) -> Match | None:
@@ -188,7 +189,7 @@ def match(source: SourceFacts, video: RemoteVideo) -> Match | None:
     if video.file_size is not None and source.size is not None:
         if video.file_size != source.size:
             return _same_title_and_length(source, video)
-        reasons = [f"same size ({source.size} bytes)"]
+        reasons = [_("same size ({size} bytes)").format(size=source.size)]
         if video.file_name and video.file_name == source.file_name:
             reasons.append(_("same file name ({file_name})").format(file_name=source.file_name))
         elif (video.duration_ms is not None and source.duration_ms is not None
@@ -205,15 +206,16 @@ def match(source: SourceFacts, video: RemoteVideo) -> Match | None:
     if source.duration_ms is not None and video.duration_ms is not None:
         if abs(video.duration_ms - source.duration_ms) > max(source.frame_ms, 1.0):
             return None
-        return Match(video, [f"same title ({source.title!r})",
-                             f"same duration ({video.duration_ms / 1000:.2f} s)"])
+        return Match(video, [_("same title ({title!r})").format(title=source.title),
+                             _("same duration ({seconds:.2f} s)").format(
+                             seconds=video.duration_ms / 1000)])
     if video.rough_duration_s and source.duration_ms is not None \
             and abs(video.rough_duration_s - source.duration_ms / 1000) > 1.0:
         return None
     if video.file_size is not None:  # our file is missing: title and length are all we have
-        return Match(video, [f"same title ({source.title!r})"])
-    return Match(video, [f"same title ({source.title!r})",
-                         "still processing (file details not yet available)"])
+        return Match(video, [_("same title ({title!r})").format(title=source.title)])
+    return Match(video, [_("same title ({title!r})").format(title=source.title),
+                         _("still processing (file details not yet available)")])
 
 
 @dataclass

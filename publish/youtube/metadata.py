@@ -63,8 +63,9 @@ class MetadataInvalid(InvalidInput):
     def __init__(self, violations: list[str], source: str | None = None) -> None:
         self.violations = list(violations)
         self.source = source
-        where = f"{source}: " if source else ""
-        count = f"{len(violations)} metadata problems: " if len(violations) > 1 else ""
+        where = _("{path}: ").format(path=source) if source else ""
+        count = (_("{n} metadata problems: ").format(n=len(violations))
+                 if len(violations) > 1 else "")
         super().__init__(f"{where}{count}{'; '.join(violations)}")
 
 
@@ -351,7 +352,8 @@ def _check_title(title: str, name: str) -> list[str]:
         out.append(_("{name}: must not be empty").format(name=name))
     elif len(mark(stripped)) > TITLE_MAX:
         marks = len(mark(stripped)) - len(stripped)
-        added = f" (with {marks} direction marks keeping its numbers in order)" if marks else ""
+        added = (_(" (with {marks} direction marks keeping its numbers in order)").format(
+            marks=marks) if marks else "")
         out.append(_("{name}: {count} characters{added}, at most {TITLE_MAX} allowed").format(
                        name=name, count=len(mark(stripped)), added=added,
                        TITLE_MAX=TITLE_MAX))

@@ -160,9 +160,9 @@ def ensure_affordable(journal: Journal, needed: Mapping[str, int],
                              pool=pool, units=units, remaining=remaining,
                              limit=entry.limit if entry else 0))
     if short:
-        raise QuotaExhausted("today's YouTube quota cannot finish this publication ("
-                             + "; ".join(short) + "); it resets at midnight Pacific time "
-                             "(run `capsule quota` to see the spend)")
+        raise QuotaExhausted(_("today's YouTube quota cannot finish this publication "
+                               "({short}); it resets at midnight Pacific time (run `capsule "
+                               "quota` to see the spend)").format(short="; ".join(short)))
 
 
 def execute(journal: Journal, method: str, request: Any, *, doing: str, channel: str = "",

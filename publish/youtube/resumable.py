@@ -220,8 +220,9 @@ class ResumableUpload:
                     continue
                 failures += 1
                 self._retry_or_raise(exc, failures, doing,
-                                     f"without progress at byte {best} of {self.size}; the "
-                                     "session is kept, run the same command again to resume")
+                                     _("without progress at byte {best} of {size}; the "
+                                       "session is kept, run the same command again to "
+                                       "resume").format(best=best, size=self.size))
                 continue
             if response is not None:
                 return self._finish(response)

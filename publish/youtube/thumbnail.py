@@ -74,8 +74,8 @@ def check_thumbnail(path: Path) -> ThumbnailInfo:
                              "to 1280x720").format(path=path, width=width, height=height))
     warnings = ()
     if size > HELP_CENTER_BYTES:
-        warnings = (f"{path}: {size} bytes; the YouTube Help Center still documents a 2 MB "
-                    "limit for thumbnails",)
+        warnings = (_("{path}: {size} bytes; the YouTube Help Center still documents a 2 MB "
+                      "limit for thumbnails").format(path=path, size=size),)
     return ThumbnailInfo(path, mimetype, width, height, size, warnings)
 
 

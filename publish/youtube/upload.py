@@ -553,8 +553,8 @@ def wait_for_processing(service: Any, journal: Journal, video_id: str, *,
             }
             if status.get("privacyStatus") and status["privacyStatus"] != requested_privacy:
                 result["privacy_note"] = (
-                    f"requested privacy {requested_privacy!r} but YouTube applied "
-                    f"{status['privacyStatus']!r} (an unverified API project's uploads are "
-                    "locked private)")
+                    _("requested privacy {requested!r} but YouTube applied {applied!r} (an "
+                      "unverified API project's uploads are locked private)").format(
+                        requested=requested_privacy, applied=status["privacyStatus"]))
             return result
         sleep(interval)
