@@ -176,7 +176,8 @@ class _Checker:
             else:
                 message = _("ends at {end}, before it starts ({start})").format(
                               end=clock(cue.end), start=clock(cue.start))
-            self.add(ERROR, "end-before-start", message + "; fix the timing line", cue)
+            self.add(ERROR, "end-before-start",
+                     _("{problem}; fix the timing line").format(problem=message), cue)
             return
         video = self.video
         if video is not None and video.duration_ms:

@@ -102,7 +102,8 @@ def load_manifest(path: Path | str, *, default_timezone: str = "Africa/Casablanc
         while probe and line is None:
             line = lines.get(probe)
             probe = probe.rpartition(".")[0]
-        return ConfigError(f"{key}: {message}", path=path, line=line, key=key)
+        return ConfigError(_("{key}: {message}").format(key=key, message=message), path=path,
+                           line=line, key=key)
 
     for key, value in data.items():
         if key not in SECTIONS:

@@ -224,17 +224,20 @@ def preflight(capsule: Capsule, *, default_style: str = "outline",
 
 def _at(capsule: Capsule, key: str, message: str, *, prefix: bool = True) -> str:
     line = capsule.line_of(key)
-    where = f"{capsule.path}:{line}" if line else str(capsule.path)
-    return f"{where}: {key}: {message}" if prefix else f"{where}: metadata.{message}"
+    where = (_("{path}:{line}: ").format(path=capsule.path, line=line) if line
+             else _("{path}: ").format(path=capsule.path))
+    if prefix:
+        return where + _("{key}: {message}").format(key=key, message=message)
+    return where + f"metadata.{message}"
 
 
 def _finding_line(finding: Any, *, severity: bool = True) -> str:
-    where = str(finding.path) if finding.path else "subtitles"
-    if finding.line:
-        where += f":{finding.line}"
-    cue = f"cue {finding.cue}: " if finding.cue is not None else ""
-    level = f"{finding.severity}: " if severity else ""
-    return f"{where}: {cue}{level}{finding.message}"
+    path = finding.path or _("subtitles")
+    where = (_("{path}:{line}: ").format(path=path, line=finding.line) if finding.line
+             else _("{path}: ").format(path=path))
+    cue = _("cue {cue}: ").format(cue=finding.cue) if finding.cue is not None else ""
+    level = _("{severity}: ").format(severity=_(finding.severity)) if severity else ""
+    return f"{where}{cue}{level}{finding.message}"
 
 
 def _thumbnail_problems(capsule: Capsule, info: Any) -> list[str]:

@@ -104,18 +104,14 @@ def _is_expected(exc: BaseException) -> bool:
 
 
 def _lang_ui(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    """Eager: the language is set before --help renders (the raw arguments already chose it
-    in CapsuleGroup.main; this checks the value)."""
+    """Eager, so a wrong value is refused before --help renders; CapsuleGroup.main already
+    set the language from the raw arguments (before Click parses or shows anything)."""
     from config import i18n
-    from publish.cli.localize import activate
 
-    if value is None:
-        return
     known = i18n.available_languages()
-    if value not in known:
+    if value is not None and value not in known:
         raise click.BadParameter(_("{value!r} is not one of {known}.").format(
             value=value, known=", ".join(known)), ctx, param)
-    activate(value, ctx.find_root().command)
 
 
 def _wants_traceback(ctx: click.Context) -> bool:

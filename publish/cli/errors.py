@@ -5,6 +5,7 @@ of exit codes."""
 from __future__ import annotations
 
 import errno
+import re
 
 from captions.errors import CaptionsError, EncodeError, RendererUnavailable
 from config.errors import ConfigError
@@ -56,4 +57,10 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename and exc.strerror:
         return f"{exc.filename}: {exc.strerror}"
     text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())
+    return one_line(text)
+
+
+def one_line(text: str) -> str:
+    """Runs of line breaks, tabs and spaces as one space; the no-break spaces of French
+    typography (before `:` and `;`) are kept, unlike with str.split()."""
+    return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip()

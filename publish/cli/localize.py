@@ -73,7 +73,13 @@ def setting_language(args: Sequence[str]) -> str | None:
 
 
 def interface_language(args: Sequence[str]) -> str:
-    """The language this run speaks, from its raw arguments, the settings and the locale."""
+    """The language this run speaks, from its raw arguments, the settings and the locale.
+
+    A `--json` run speaks English whatever is asked: its output is for programs, and the
+    messages it carries (findings, errors) must not change with the officer's language.
+    """
+    if "--json" in args:
+        return i18n.DEFAULT_LANGUAGE
     flag = option_value(args, "--lang-ui")
     return i18n.choose_language(flag, None if flag else setting_language(args))
 
@@ -81,6 +87,8 @@ def interface_language(args: Sequence[str]) -> str:
 def localize_tree(command: click.Command) -> None:
     """Set every help text of the tree to its translation in the active language."""
     for cmd in _commands(command):
+        if getattr(cmd, "_help_option", None) is not None:
+            cmd._help_option = None  # Click builds it (and its help text) once: again, here
         _translate(cmd, ("help", "short_help", "epilog"))
         for param in cmd.params:
             _translate(param, ("help",))

@@ -285,6 +285,7 @@ def _show_status(app: App, manifest: Path | None, journal_file: Path | None,
 def _approval(app: App, journal: Any, capsule: Any) -> dict[str, Any] | None:
     """The last approval of the capsule and what changed since (none: approved as it is)."""
     from publish import pipeline, review
+    from publish.cli.errors import one_line
 
     approval = review.latest_approval(journal, capsule.path)
     if approval is None:
@@ -298,6 +299,6 @@ def _approval(app: App, journal: Any, capsule: Any) -> dict[str, Any] | None:
         changed = review.changes(approval.fingerprints,
                                  review.current_fingerprints(checked, env))
     except Exception as exc:  # status must show, even if the capsule no longer checks
-        changed = [_("cannot check ({reason})").format(reason=" ".join(str(exc).split()))]
+        changed = [_("cannot check ({reason})").format(reason=one_line(str(exc)))]
     return {**{k: v for k, v in approval.to_json().items() if k != "fingerprints"},
             "changed": changed}
