@@ -9,11 +9,14 @@ from typing import Any
 import click
 
 
-def subtitle_inputs(command: Callable[..., Any]) -> Callable[..., Any]:
+def subtitle_inputs(command: Callable[..., Any] | None = None, *,
+                    subs_required: bool = True) -> Any:
     """VIDEO, --subs FILE (repeatable), --lang L (in order) and --encoding E."""
+    if command is None:
+        return lambda command: subtitle_inputs(command, subs_required=subs_required)
     for decorator in reversed((
         click.argument("video", type=click.Path(path_type=Path, dir_okay=False)),
-        click.option("--subs", "subs", multiple=True, required=True, metavar="FILE",
+        click.option("--subs", "subs", multiple=True, required=subs_required, metavar="FILE",
                      type=click.Path(path_type=Path, dir_okay=False),
                      help="Subtitle file (SRT, WebVTT, ASS); repeat to stack languages."),
         click.option("--lang", "langs", multiple=True, metavar="L",
