@@ -204,7 +204,8 @@ def preflight(capsule: Capsule, *, default_style: str = "outline",
     info = None
     try:
         info = probe(capsule.video)
-        verify_decodes(capsule.video)
+        if not picture_only:  # the burn itself stops at the first decoding error
+            _verify_once(capsule.video)
     except CaptionsError as exc:
         problems.append(_at(capsule, "video.source", str(exc)))
 
@@ -260,6 +261,19 @@ def preflight(capsule: Capsule, *, default_style: str = "outline",
         raise PreflightFailed(capsule.path, problems)
     return Checked(capsule, info, tracks, metadata, style, style_text, warnings, cut, frame,
                    notes)
+
+
+_DECODED: set[tuple[str, int, int]] = set()
+
+
+def _verify_once(video: Path) -> None:
+    """verify_decodes, once per file state in this process: a manifest's variants share their
+    source, and decoding a long film again for each would cost minutes."""
+    stat = video.stat()
+    key = (str(video.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DECODED:
+        verify_decodes(video)
+        _DECODED.add(key)
 
 
 def _shape(capsule: Capsule, info: Any, problems: list[str],

@@ -44,3 +44,32 @@ limit_rate_option = click.option(
     help="Cap the upload at RATE bytes per second on average (500K, 2M; K and M are 1,000 and "
          "1,000,000), also across a resume, for captions and the thumbnail too "
          "(default: the `upload_rate` setting).")
+
+
+def load_variant(app: Any, manifest: Path, name: str) -> Any:
+    """The checked picture (publish.pipeline.Checked) of a manifest's variant NAME (or main):
+    its source, burned tracks on its clock, style, cut and frame, as `capsule publish` would
+    check them; each problem printed on a line of its own."""
+    from config.manifest import load_manifest
+    from publish import pipeline
+
+    capsule = load_manifest(manifest, default_timezone=app.settings.timezone)
+    (video,) = capsule.videos(name)
+    try:
+        return pipeline.preflight(video, default_style=app.settings.subtitle_style,
+                                  picture_only=True)
+    except pipeline.PreflightFailed as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise
+
+
+def check_picture_source(variant: str | None, subs: tuple, langs: tuple, encoding: str | None,
+                         style_spec: str | None) -> None:
+    """`--variant NAME` (all from the manifest) or `--subs FILE…`, not both, not neither."""
+    if variant is not None and (subs or langs or encoding or style_spec):
+        raise click.UsageError("--variant takes the subtitles and style from the manifest: "
+                               "leave out --subs, --lang, --encoding and --style")
+    if variant is None and not subs:
+        raise click.UsageError("give the subtitles with --subs FILE (or a manifest with "
+                               "--variant NAME)")

@@ -8,7 +8,7 @@ import click
 
 from publish.cli.app import App
 from publish.cli.commands.captions import STYLE_HELP, resolve_style
-from publish.cli.commands.options import subtitle_inputs
+from publish.cli.commands.options import check_picture_source, load_variant, subtitle_inputs
 
 # Libraries are imported inside the commands: `capsule --help` loads this module and must not
 # pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
@@ -66,15 +66,13 @@ def preview(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...
         raise click.UsageError("give exactly one of --at TIME, --cue N or --sheet")
     if len(langs) > len(subs):
         raise click.UsageError(f"{len(langs)} --lang for {len(subs)} --subs: give one per file")
+    check_picture_source(variant, subs, langs, encoding, style_spec)
     shape: dict = {}
     if variant is not None:
-        if subs or langs or encoding or style_spec:
-            raise click.UsageError("--variant takes the subtitles and style from the manifest: "
-                                   "leave out --subs, --lang, --encoding and --style")
-        video, tracks, style, shape = _variant_picture(app, video, variant)
-    elif not subs:
-        raise click.UsageError("give the subtitles with --subs FILE (or a manifest with "
-                               "--variant NAME)")
+        checked = load_variant(app, video, variant)
+        video, style = checked.capsule.video, checked.style
+        tracks = [checked.tracks[lang] for lang in checked.capsule.burn]
+        shape = {"cut": checked.cut, "frame": checked.frame}
     else:
         style = resolve_style(app, style_spec)
         tracks = [read_track(path, encoding=encoding,
@@ -104,21 +102,3 @@ def preview(app: App, video: Path, subs: tuple[Path, ...], langs: tuple[str, ...
     else:
         info(message, quiet=app.quiet)
 
-
-def _variant_picture(app: App, manifest: Path, name: str):
-    """(source video, burned tracks on the variant's clock, style, cut and frame) of a
-    manifest's variant, checked as `capsule publish` checks its picture."""
-    from config.manifest import load_manifest
-    from publish import pipeline
-
-    capsule = load_manifest(manifest, default_timezone=app.settings.timezone)
-    (video,) = capsule.videos(name)
-    try:
-        checked = pipeline.preflight(video, default_style=app.settings.subtitle_style,
-                                     picture_only=True)
-    except pipeline.PreflightFailed as exc:
-        for problem in exc.problems:
-            click.echo(problem, err=True)
-        raise
-    tracks = [checked.tracks[lang] for lang in video.burn]
-    return video.video, tracks, checked.style, {"cut": checked.cut, "frame": checked.frame}
