@@ -46,6 +46,7 @@ from typing import Any, Protocol
 from captions.checking import check_track
 from captions.errors import CaptionsError, EncodeError, SubtitleCheckError, VideoError
 from captions.reading import read_track
+from captions.reframe import Cut, Frame, output_info, reframe_chain, seek_args
 from captions.render import iter_overlays
 from captions.video import VideoInfo, decode_failure, ffmpeg_exe, ffmpeg_path, probe
 from config.atomic import fsync_dir
@@ -93,20 +94,23 @@ def frame_span(start_ms: int, end_ms: int, fps: Fraction) -> tuple[int, int]:
 
 def burn(video: Path | str, tracks: Sequence, output: Path | str, *, style: Any,
          crf: int = 18, preset: str = "medium", force: bool = False,
-         progress: ProgressCallback | None = None, info: VideoInfo | None = None) -> BurnResult:
+         progress: ProgressCallback | None = None, info: VideoInfo | None = None,
+         cut: Cut | None = None, frame: Frame | None = None) -> BurnResult:
     """Render every cue of `tracks` once with `style` and burn them into `video` → `output`.
 
     The cue images come from captions.render.render_overlays, the function the preview uses,
     so a burned frame is the preview of that frame. `info`: the video's probe, if already done.
+    `cut`/`frame`: only a segment of the video, reframed (captions.reframe) in the same pass;
+    the tracks are then on the segment's clock (reframe.cut_track).
     `progress(frames_done, total_frames, speed=×realtime, eta=seconds, fps=frames/s)`.
     """
     video, output = Path(video), Path(output)
     info = info or probe(video)
     check_output(video, output, force=force)
-
-    overlays = iter_overlays(tracks, info.width, info.height, style)
+    out = output_info(info, cut, frame)
+    overlays = iter_overlays(tracks, out.width, out.height, style)
     return burn_overlays(video, overlays, output, crf=crf, preset=preset, force=force,
-                         progress=progress, info=info)
+                         progress=progress, info=info, cut=cut, frame=frame)
 
 
 def load_checked_tracks(paths: Sequence[Path | str], *, languages: Sequence[str] = (),
@@ -164,7 +168,8 @@ def check_output(video: Path, output: Path, *, force: bool) -> None:
 def burn_overlays(video: Path | str, overlays: Iterable[OverlayLike], output: Path | str, *,
                   crf: int = 18, preset: str = "medium", force: bool = False,
                   progress: ProgressCallback | None = None,
-                  info: VideoInfo | None = None) -> BurnResult:
+                  info: VideoInfo | None = None, cut: Cut | None = None,
+                  frame: Frame | None = None) -> BurnResult:
     """Composite rendered overlays into `video`; the engine under `burn`.
 
     `overlays` may be a generator: each image is stored in the work folder as it comes and
@@ -179,7 +184,8 @@ def burn_overlays(video: Path | str, overlays: Iterable[OverlayLike], output: Pa
         # 0 is lossless, which only High 4:4:4 carries; YouTube wants High.
         raise CaptionsError(_("CRF {crf} is outside 1–51 (18 is visually lossless)").format(
                                 crf=crf))
-    info = info or probe(video)
+    source = info or probe(video)
+    info = output_info(source, cut, frame)  # what the output will be; overlays are its size
     check_output(video, output, force=force)
     sweep_leftovers(output)
     work = _work_dir(output)
@@ -189,7 +195,8 @@ def burn_overlays(video: Path | str, overlays: Iterable[OverlayLike], output: Pa
             cues = _store_cues(overlays, info, work)
             lanes = plan_lanes(cues, info)
             part = _create_part(output)
-            cmd = _command(info, lanes, work, part, crf=crf, preset=preset)
+            cmd = _command(source, lanes, work, part, crf=crf, preset=preset, cut=cut,
+                           frame=frame)
             _run_ffmpeg(cmd, info, output, progress, feeders=[
                 _LaneFeeder(lane, cues, work) for lane in lanes])
             _finish(part, output, force=force)
@@ -509,25 +516,29 @@ def _audio_summary(info: VideoInfo) -> str:
 
 
 def _command(info: VideoInfo, lanes: list[Lane], work: Path, part: Path, *,
-             crf: int, preset: str) -> list[str]:
+             crf: int, preset: str, cut: Cut | None = None,
+             frame: Frame | None = None) -> list[str]:
+    """The one ffmpeg pass. `info` is the source's probe; with a cut, audio is re-encoded so
+    that it starts and ends with the picture (a copy could only cut between packets)."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y"]
+    seek, duration = seek_args(cut, info)
     if preset not in FAST_PRESETS:
         # One decoding thread keeps far ahead of x264 at these presets and saves ~16 MB of
         # frame contexts at 1080p; the decoded pixels are the same.
         cmd += ["-threads", "1"]
-    cmd += ["-i", ffmpeg_path(info.path)]
+    cmd += [*seek, "-i", ffmpeg_path(info.path)]
     for k in range(1, len(lanes) + 1):
         cmd += ["-thread_queue_size", "4", "-f", "concat", "-safe", "0",
                 "-i", ffmpeg_path(work / f"lane{k:03d}.ffconcat")]
     graph = work / "graph.txt"
-    graph.write_text(_filter_graph(info, lanes), encoding="utf-8")
+    graph.write_text(_filter_graph(info, lanes, frame), encoding="utf-8")
     ten = _ten_bit(info)
     cmd += ["-/filter_complex", ffmpeg_path(graph), "-map", "[out]"]
     for i, stream in enumerate(info.audio_streams):
         cmd += ["-map", f"0:a:{i}"]
         if stream.title:  # MP4 reads a title back as "name", which its muxer does not write
             cmd += [f"-metadata:s:a:{i}", f"title={stream.title}"]
-        if stream.codec in MP4_AUDIO_CODECS:
+        if stream.codec in MP4_AUDIO_CODECS and cut is None:
             cmd += [f"-c:a:{i}", "copy"]
         else:
             cmd += [f"-c:a:{i}", "aac", f"-ar:a:{i}", "48000", f"-b:a:{i}", "192k"]
@@ -537,7 +548,7 @@ def _command(info: VideoInfo, lanes: list[Lane], work: Path, part: Path, *,
             # Lookahead in the encoding thread instead of a buffered one of its own: the
             # same bitstream (checked: identical decoded frames), ~28 MB less at 1080p medium.
             "-x264-params", "sync-lookahead=0",
-            *(["-frames:v", str(info.frames)] if info.frames else []),
+            *(["-frames:v", str(info.frames)] if info.frames and cut is None else duration),
             "-map_metadata", "0", "-movflags", "+faststart", "-f", "mp4",
             "-progress", "pipe:1", "-stats_period", "0.5", "-nostats", ffmpeg_path(part)]
     return cmd
@@ -548,11 +559,15 @@ def _command(info: VideoInfo, lanes: list[Lane], work: Path, part: Path, *,
 HDR_WHITE = {"arib-std-b67": 0.75, "smpte2084": 0.58}
 
 
-def _filter_graph(info: VideoInfo, lanes: list[Lane]) -> str:
-    """format → one overlay per lane (its pictures switch at the cues' times) → colour tags."""
+def _filter_graph(info: VideoInfo, lanes: list[Lane], frame: Frame | None = None) -> str:
+    """format → reframe (a variant's shape) → one overlay per lane (its pictures switch at
+    the cues' times) → colour tags. `info` is the source's probe."""
     rng = info.color_range or "tv"
     fmt = "yuv420p10le" if _ten_bit(info) else "yuv420p"
-    chains = [f"[0:V:0]format={fmt}[v0]"]
+    if frame is None:
+        chains = [f"[0:V:0]format={fmt}[v0]"]
+    else:
+        chains = [f"[0:V:0]format={fmt}[src]", *reframe_chain(info, frame, "src", "v0")]
     white = HDR_WHITE.get(info.color_trc or "")
     dim = (f"colorchannelmixer=rr={white}:gg={white}:bb={white}," if white else "")
     for k, lane in enumerate(lanes, start=1):

@@ -11,7 +11,8 @@ Rules (BBC subtitle guidelines §3, §10; Netflix French/Arabic guides; see the 
   an article, a preposition or a pronoun avoided (captions.linebreaks, per language), lines
   balanced, no lone short word on a line, no short line above a long one;
 - at most 2 lines (3 on a vertical frame), at most 68% of a 16:9 frame's width (90% for 4:3,
-  1:1 and 9:16), all ink inside the safe area of the frame's shape.
+  1:1 and 9:16), all ink inside the safe area of the frame's shape;
+- on a Short, also clear of what the Shorts player draws over the video (SHORTS_UI).
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ _SHAPES = {
     "square": ((0.05, 0.05, 0.95, 0.95), 0.90, 2),  # 4:3, 1:1, 4:5
     "vertical": ((0.05, 0.125, 0.95, 0.875), 0.90, 3),  # 9:16
 }
+# What the Shorts player covers, as fractions of its 9:16 screen (x0, y0, x1, y1 of the part
+# left clear): the search and menu icons along the top; the title, channel name, subscribe
+# button and progress bar along the bottom quarter; the like, comment, share and remix
+# buttons in a column along the right edge. Cues stay centred, so the clear band is taken
+# symmetric about the middle.
+SHORTS_UI = (0.15, 0.10, 0.85, 0.75)
 
 
 @dataclass(frozen=True)
@@ -60,8 +67,9 @@ class Geometry:
 
 
 @functools.cache
-def geometry(frame_w: int, frame_h: int) -> Geometry:
-    """Safe area, widest line and most lines for a frame of this size."""
+def geometry(frame_w: int, frame_h: int, shorts: bool = False) -> Geometry:
+    """Safe area, widest line and most lines for a frame of this size (`shorts`: as the
+    Shorts player shows it, the safe area also clear of the player's overlays)."""
     if frame_w <= 0 or frame_h <= 0:
         raise LayoutError(_("frame size {frame_w}x{frame_h} is not a picture size").format(
                               frame_w=frame_w, frame_h=frame_h))
@@ -70,7 +78,25 @@ def geometry(frame_w: int, frame_h: int) -> Geometry:
     (fx0, fy0, fx1, fy1), widest, lines = _SHAPES[shape]
     safe = (math.ceil(fx0 * frame_w), math.ceil(fy0 * frame_h),
             math.floor(fx1 * frame_w), math.floor(fy1 * frame_h))
-    return Geometry(frame_w, frame_h, shape, safe, math.floor(widest * frame_w), lines)
+    if shorts:
+        clear = shorts_clear_area(frame_w, frame_h)
+        safe = (max(safe[0], clear[0]), max(safe[1], clear[1]),
+                min(safe[2], clear[2]), min(safe[3], clear[3]))
+    max_width = min(math.floor(widest * frame_w), safe[2] - safe[0])
+    return Geometry(frame_w, frame_h, shape, safe, max_width, lines)
+
+
+def shorts_clear_area(frame_w: int, frame_h: int) -> tuple[int, int, int, int]:
+    """The part of a frame that the Shorts player leaves uncovered, in the frame's pixels.
+
+    The player shows the video full width in a 9:16 screen, centred vertically (a square or
+    4:5 video has bars above and below, so less of it lies under the bottom overlays).
+    """
+    screen_h = frame_w * 16 / 9
+    top = (screen_h - frame_h) / 2  # the frame's top in screen pixels (negative: taller)
+    x0, y0, x1, y1 = SHORTS_UI
+    return (math.ceil(x0 * frame_w), max(0, math.ceil(y0 * screen_h - top)),
+            math.floor(x1 * frame_w), min(frame_h, math.floor(y1 * screen_h - top)))
 
 
 def is_rtl(language: str) -> bool:

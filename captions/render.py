@@ -391,7 +391,7 @@ def layout_cue(cue: Cue, language: str, frame_w: int, frame_h: int,
     burn what the burn would refuse.
     """
     ensure_raqm()
-    setter, lines = _wrap(cue, language, style, geometry(frame_w, frame_h))
+    setter, lines = _wrap(cue, language, style, geometry(frame_w, frame_h, style.shorts))
     if not lines:
         return (), 0.0
     return tuple(text for text, _ in lines), setter.size
@@ -407,7 +407,7 @@ def render_cue(cue: Cue, language: str, frame_w: int, frame_h: int, style: Style
     of the most lines the frame allows, per slot below it).
     """
     ensure_raqm()
-    geo = geometry(frame_w, frame_h)
+    geo = geometry(frame_w, frame_h, style.shorts)
     setter, lines = _wrap(cue, language, style, geo)
     if not lines:
         return None
@@ -457,7 +457,7 @@ def iter_overlays(tracks: list[Track], frame_w: int, frame_h: int,
     rather than drawn over it. A cue that would cover the style's `text_region` goes to the
     other edge. Errors name the track's file, the cue's line and number.
     """
-    geo = geometry(frame_w, frame_h)
+    geo = geometry(frame_w, frame_h, style.shorts)
     gap = _gap(geo, style)
     taken = {False: 0, True: 0}  # edge (top?) → pixels used by earlier tracks
 

@@ -65,6 +65,8 @@ class Style:
     # (a lower third, a caption burned in the source): cues move to the other edge rather
     # than cover it. Written text_region=0.8-1 (or 80%-100%).
     text_region: tuple[float, float] | None = None
+    # A Short: cues kept clear of what the Shorts player draws over the video (layout.SHORTS_UI).
+    shorts: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

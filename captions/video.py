@@ -342,11 +342,13 @@ def decode_failure(errors: str) -> str:
             + ": copy or export it again")
 
 
-def extract_frame(path: Path | str, t_ms: int, *, info: VideoInfo | None = None):
+def extract_frame(path: Path | str, t_ms: int, *, info: VideoInfo | None = None,
+                  frame=None):
     """The frame shown at t (the last frame with n/fps <= t), upright, as a PIL RGB image.
 
     Seeks half a frame before the wanted frame's time so that rounding of the seek target
-    can never skip it, and asks for exactly one frame.
+    can never skip it, and asks for exactly one frame. `frame` (captions.reframe.Frame):
+    reframed by the filters the burn uses, so a variant's preview is its burned picture.
     """
     from PIL import Image
 
@@ -367,14 +369,23 @@ def extract_frame(path: Path | str, t_ms: int, *, info: VideoInfo | None = None)
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
     if seek > 0:
         cmd += ["-ss", f"{float(seek):.6f}"]
-    cmd += ["-i", ffmpeg_path(path), "-map", "0:V:0", "-frames:v", "1",
-            "-vf", f"scale=in_color_matrix={info.matrix},format=rgb24",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    rgb = f"scale=in_color_matrix={info.matrix},format=rgb24"
+    width, height = info.width, info.height
+    if frame is None:
+        cmd += ["-i", ffmpeg_path(path), "-map", "0:V:0", "-vf", rgb]
+    else:
+        from .reframe import reframe_chain
+
+        width, height = frame.size(info)
+        graph = ";".join(["[0:V:0]format=yuv420p[src]", *reframe_chain(info, frame, "src", "v"),
+                          f"[v]{rgb}[out]"])
+        cmd += ["-i", ffmpeg_path(path), "-filter_complex", graph, "-map", "[out]"]
+    cmd += ["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     done = subprocess.run(cmd, capture_output=True, check=False)
     raw = done.stdout
-    expected = info.width * info.height * 3
+    expected = width * height * 3
     if done.returncode != 0 or len(raw) != expected:
         errors = done.stderr.decode("utf-8", errors="replace").strip()
         raise VideoError(decode_failure(errors) if errors
-                         else _("no frame at {t_ms} ms").format(t_ms=t_ms), path=path)
-    return Image.frombytes("RGB", (info.width, info.height), raw)
+                         else f"no frame at {t_ms} ms", path=path)
+    return Image.frombytes("RGB", (width, height), raw)

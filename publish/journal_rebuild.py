@@ -131,7 +131,7 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
     report = RebuildReport()
     pending = []
     for checked in checked_capsules:
-        done = Rebuilt(str(checked.capsule.path))
+        done = Rebuilt(checked.capsule.key)
         report.manifests.append(done)
         existing = publication.find_publication(journal, checked.capsule, env.channel)
         if existing is not None and existing.video_id:
@@ -163,9 +163,9 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
         done.steps += record_from_channel(journal, service, checked, env, upload_id, video)
         report.tracked += 1
         if on_event:
-            on_event(_("{path}: video {id} (uploaded {uploaded}; {found}): "
+            on_event(_("{label}: video {id} (uploaded {uploaded}; {found}): "
                        "{steps} recorded").format(
-                         path=capsule.path, id=video.id, uploaded=video.uploaded,
+                         label=capsule.label, id=video.id, uploaded=video.uploaded,
                          found=found.describe(),
                          steps=', '.join(['upload', *done.steps])))
     rows = journal.conn.execute("SELECT pool, sum(units) FROM api_calls WHERE id > ? "
@@ -187,7 +187,10 @@ def record_from_channel(journal: Journal, service: Any, checked: Any, env: Any,
     steps += _captions(service, journal, checked, env, upload_id, video)
     if checked.capsule.playlist is not None:
         steps += _playlist(service, journal, checked.capsule, env.channel, upload_id, video)
-    track(journal, video.id, source="capsule", title=checked.metadata.title)
+    capsule = checked.capsule
+    track(journal, video.id, source="capsule", title=checked.metadata.title,
+          capsule=capsule.name, variant=capsule.variant or "main",
+          language=checked.metadata.default_language)
     journal.record_step(upload_id, "statistics", "", "done", {"tracked": True})
     steps.append("statistics")
     return steps
@@ -221,11 +224,11 @@ def _record_publication(journal: Journal, capsule: Any, channel: str, picture_fp
     with journal.write() as c:
         c.execute("UPDATE publications SET state = 'superseded', updated_at = ? "
                   "WHERE manifest = ? AND channel = ? AND state = 'active'",
-                  (stamp, str(capsule.path), channel))
+                  (stamp, capsule.key, channel))
         c.execute("INSERT INTO publications (manifest, channel, version, picture_fp, "
                   "upload_id, video_id, state, created_at, updated_at) "
                   "VALUES (?, ?, 1, ?, ?, ?, 'active', ?, ?)",
-                  (str(capsule.path), channel, picture_fp, upload_id, video_id, stamp, stamp))
+                  (capsule.key, channel, picture_fp, upload_id, video_id, stamp, stamp))
 
 
 def _same_metadata(wanted: dict[str, Any], resource: dict[str, Any]) -> bool:

@@ -81,7 +81,7 @@ class Proof:
 
 def publications(capsule: Capsule) -> list[tuple[str, Capsule]]:
     """(name, capsule) of every publication the manifest describes; the main video first."""
-    return [("main", capsule)]
+    return [(video.variant or "main", video) for video in capsule.videos()]
 
 
 def prepare(capsule: Capsule, env: pipeline.Env, *, burn: bool = True,
@@ -90,7 +90,9 @@ def prepare(capsule: Capsule, env: pipeline.Env, *, burn: bool = True,
     plan it. PreflightFailed lists every problem, as `capsule publish` would."""
     sections = []
     for name, cap in publications(capsule):
-        checked = pipeline.preflight(cap, default_style=env.default_style, scheduled=scheduled)
+        when = scheduled if cap is capsule else pipeline.scheduled_time(env.journal, cap,
+                                                                        env.channel)
+        checked = pipeline.preflight(cap, default_style=env.default_style, scheduled=when)
         sections.append(_section(name, checked, env, burn=burn))
     return sections
 
@@ -100,8 +102,8 @@ def _section(name: str, checked: pipeline.Checked, env: pipeline.Env, *,
     capsule = checked.capsule
     inputs = pipeline.picture_inputs(checked, env)
     picture_fp = pipeline._digest(inputs)
-    picture = capsule.burn_output if capsule.burn else capsule.video
-    if burn and capsule.burn and not pipeline.burn_is_current(picture, picture_fp):
+    picture = capsule.burn_output if capsule.renders else capsule.video
+    if burn and capsule.renders and not pipeline.burn_is_current(picture, picture_fp):
         env.note(_("{name}: burning {burn} into {picture}").format(
                      name=name, burn='+'.join(capsule.burn), picture=picture))
         pipeline.burn_picture(checked, env, picture_fp)
@@ -123,7 +125,7 @@ def fingerprints(checked: pipeline.Checked, inputs: dict[str, Any], picture: Pat
     is not: then `picture inputs` — source, burned subtitles, style, encoder — stand for it).
     """
     capsule, meta = checked.capsule, checked.metadata
-    current = not capsule.burn or pipeline.burn_is_current(picture, picture_fp)
+    current = not capsule.renders or pipeline.burn_is_current(picture, picture_fp)
     out: dict[str, Any] = {
         "picture": pipeline._sha256(picture) if current and picture.exists() else None,
         "picture inputs": inputs,
@@ -285,7 +287,7 @@ def current_fingerprints(checked: pipeline.Checked, env: pipeline.Env) -> dict[s
         if cap is not checked.capsule:
             checked = pipeline.preflight(cap, default_style=env.default_style)
         inputs = pipeline.picture_inputs(checked, env)
-        picture = cap.burn_output if cap.burn else cap.video
+        picture = cap.burn_output if cap.renders else cap.video
         out[name] = fingerprints(checked, inputs, picture, pipeline._digest(inputs))
     return out
 

@@ -102,9 +102,12 @@ class SourceFacts:
     duration_ms: int | None
     frame_ms: float
     title: str
+    # Videos the journal holds as the uploads of other files (a capsule's Short, its Arabic
+    # version): never this source, even with the same title and length.
+    others: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, path: Path, title: str) -> SourceFacts:
+    def of(cls, path: Path, title: str, others: frozenset[str] = frozenset()) -> SourceFacts:
 
         try:
             info = probe(path)
@@ -112,7 +115,7 @@ class SourceFacts:
             frame = 1000.0 / float(info.fps) if info.fps else UNKNOWN_FRAME_MS
         except CaptionsError:
             duration, frame = None, UNKNOWN_FRAME_MS
-        return cls(path.stat().st_size, path.name, duration, frame, title)
+        return cls(path.stat().st_size, path.name, duration, frame, title, others)
 
     @classmethod
     def missing(cls, name: str, same_length_as: Path, title: str) -> SourceFacts:
@@ -186,6 +189,8 @@ def _same_title_and_length(source: SourceFacts, video: RemoteVideo) -> Match | N
 
 def match(source: SourceFacts, video: RemoteVideo) -> Match | None:
     """Whether `video` is `source` uploaded before (rules in the module docstring)."""
+    if video.id in source.others:
+        return None
     if video.file_size is not None and source.size is not None:
         if video.file_size != source.size:
             return _same_title_and_length(source, video)

@@ -347,7 +347,10 @@ def _look_first(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
     """Before the first byte: stop (DuplicateOnChannel) if the channel already has the source,
     after recording that video in the journal so later runs resume from it."""
 
-    facts = SourceFacts.of(job.video, job.metadata.title)
+    others = frozenset(r[0] for r in ctx.journal.conn.execute(
+        "SELECT video_id FROM uploads WHERE video_id IS NOT NULL AND source_sha256 != ?",
+        (row.source_sha256,)))
+    facts = SourceFacts.of(job.video, job.metadata.title, others)
     found = find_duplicate(ledger, facts, check.window)
     log.info("channel check before uploading %s: %s", job.video,
              ", ".join(f"{n} {m}" for m, n in ledger.calls.items()))

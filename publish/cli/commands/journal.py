@@ -93,7 +93,8 @@ def rebuild(app: App, manifests: tuple[Path, ...], channel_name: str | None,
         if capsule.channel and not app.channel_name:
             app.channel_name = capsule.channel
         try:
-            checked.append(pipeline.preflight(capsule, default_style=settings.subtitle_style))
+            checked += [pipeline.preflight(video, default_style=settings.subtitle_style)
+                        for video in capsule.videos()]
         except pipeline.PreflightFailed as exc:
             for problem in exc.problems:
                 click.echo(problem, err=True)

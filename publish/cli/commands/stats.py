@@ -365,7 +365,7 @@ def report(app: App, output: Path, campaign: str | None, since: date | None,
                                  param_hint="--since")
     with app.journal() as journal:
         if campaign is not None and campaign not in dict(campaigns(journal)):
-            known = ", ".join(name for name, _ in campaigns(journal)) or "none yet"
+            known = ", ".join(name for name, _ in campaigns(journal)) or _("none yet")
             raise InvalidInput(_("no tracked video belongs to campaign {campaign!r} "
                                  "(known: {known}); add some with `capsule stats track "
                                  "--campaign`").format(campaign=campaign, known=known))
