@@ -158,10 +158,11 @@ class _Checker:
         for unit in find_units(cue.text.replace("\n", " ")):
             if unit.hazard is None:
                 continue
-            done = ("capsule keeps it on one line when burning" if unit.kind == "date-words"
-                    else "capsule keeps it whole and left to right when burning, and marks it "
-                         "for YouTube (captions normalize --bidi-marks)")
-            self.add(WARNING, "bidi-unit", f"'{unit.text}': {unit.hazard}; {done}", cue)
+            done = (_("capsule keeps it on one line when burning") if unit.kind == "date-words"
+                    else _("capsule keeps it whole and left to right when burning, and marks it "
+                           "for YouTube (captions normalize --bidi-marks)"))
+            self.add(WARNING, "bidi-unit", _("'{text}': {hazard}; {done}").format(
+                text=unit.text, hazard=unit.hazard, done=done), cue)
 
     def check_times(self, cue: Cue) -> None:
         if cue.start < 0 or cue.end < 0:

@@ -31,7 +31,7 @@ from pathlib import Path
 from captions.errors import LayoutError, SubtitleCheckError
 from captions.layout import visible_length, wrap_offsets
 from captions.model import Cue, Span, Track
-from captions.reading import LEFT_OUT, clock
+from captions.reading import clock, left_out
 from captions.units import mark
 from config.atomic import write_bytes
 from config.i18n import _
@@ -61,7 +61,7 @@ def normalize_track(track: Track, *, fps: float = 25.0, max_chars: int = MAX_CHA
     """
     for finding in track.findings:
         if finding.code == "unparsable-timing":
-            reason = finding.message.removesuffix(f"; {LEFT_OUT}")
+            reason = finding.message.removesuffix(left_out("\0").split("\0", 1)[1])
             raise SubtitleCheckError(_("{reason}; fix it before normalizing").format(reason=reason),
                                      path=finding.path, line=finding.line, cue=finding.cue)
     timed: list[_Timed] = []

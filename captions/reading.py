@@ -38,10 +38,15 @@ from captions.errors import SubtitleReadError
 from captions.language import decide_language
 from captions.markup import Markup, parse_markup
 from captions.model import Cue, Finding, Track
-from config.i18n import _
+from config.i18n import N_, _
 
 FORMATS = ("srt", "vtt", "ass", "ssa")
-LEFT_OUT = "fix it, this cue is left out until then"  # ends every unparsable-timing message
+LEFT_OUT = N_("fix it, this cue is left out until then")  # ends every unparsable-timing message
+
+
+def left_out(problem: str) -> str:
+    """An unparsable-timing message: the problem, then what happens to the cue."""
+    return _("{problem}; {left_out}").format(problem=problem, left_out=_(LEFT_OUT))
 NO_ITALIC_LANGUAGES = frozenset({"ar", "zgh"})
 
 _TS = r"(-?)(?:(\d+):)?(\d+):(\d+)[,.](\d+)"
@@ -97,8 +102,9 @@ def decode_bytes(data: bytes, encoding: str | None = None, *,
                 and _is_utf8_text(data):
             findings.append(Finding(
                 "warning", "encoding-mismatch",
-                f"the file is valid UTF-8 but was decoded as {encoding} as asked; "
-                "if the text looks wrong, drop --encoding", path=_as_path(path)))
+                _("the file is valid UTF-8 but was decoded as {encoding} as asked; if "
+                  "the text looks wrong, drop --encoding").format(
+                    encoding=encoding), path=_as_path(path)))
         label = encoding
     elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         codec, label = "utf-32", "UTF-32"
@@ -197,18 +203,18 @@ def parse_timing(line: str) -> _Timing | str:
     """A timing line to times in ms, or the reason it cannot be read."""
     match = _TIMING.match(line)
     if not match:
-        return "expected HH:MM:SS,mmm --> HH:MM:SS,mmm"
+        return _("expected HH:MM:SS,mmm --> HH:MM:SS,mmm")
     groups = match.groups()
     rest = groups[10]
     if rest and not rest[0].isspace():
-        return f"unexpected {rest.strip()!r} after the end time"
+        return _("unexpected {rest!r} after the end time").format(rest=rest.strip())
     times = []
     short = False
     for sign, hours, minutes, seconds, fraction in (groups[0:5], groups[5:10]):
         if int(minutes) > 59 or int(seconds) > 59:
-            return "minutes and seconds go up to 59"
+            return _("minutes and seconds go up to 59")
         if len(fraction) > 3:
-            return "the milliseconds field has more than 3 digits"
+            return _("the milliseconds field has more than 3 digits")
         short = short or len(fraction) < 3
         ms = timestamp_to_ms((hours or "0", minutes, seconds, fraction))
         times.append(-ms if sign else ms)
@@ -347,8 +353,9 @@ class _Scanner:
         timing = parse_timing(self.lines[timing_at])
         if isinstance(timing, str):
             self.warn("unparsable-timing",
-                      f"unparsable timing line {self.lines[timing_at].strip()!r} ({timing}); "
-                      + LEFT_OUT, line_no, self.ordinal, severity="error")
+                      left_out(_("unparsable timing line {line!r} ({timing})").format(
+                          line=self.lines[timing_at].strip(), timing=timing)),
+                      line_no, self.ordinal, severity="error")
             self.discarding = True
             return
         if timing.short_ms:
@@ -378,8 +385,8 @@ def _report_emoji(markup: Markup, findings: list[Finding], path: Path | None, li
                   cue: int) -> None:
     if markup.emoji:
         findings.append(Finding(
-            "warning", "emoji", f"emoji removed: {' '.join(markup.emoji)} (not drawn; say it "
-            "in words)", path, line, cue))
+            "warning", "emoji", _("emoji removed: {emoji} (not drawn; say it in words)").format(
+                                    emoji=' '.join(markup.emoji)), path, line, cue))
 
 
 def clock(ms: int) -> str:
@@ -429,7 +436,8 @@ def _parse_ass(lines: list[str], fmt: str, path: Path | None,
             if not comment:
                 findings.append(Finding(
                     "error", "unparsable-timing",
-                    f"unparsable time {bad[0]!r} (expected H:MM:SS.cc); {LEFT_OUT}", path,
+                    left_out(_("unparsable time {time!r} (expected H:MM:SS.cc)").format(
+                        time=bad[0])), path,
                     number, ordinal))
             continue
         events.append((number, comment, ordinal))
@@ -442,8 +450,9 @@ def _parse_ass(lines: list[str], fmt: str, path: Path | None,
                                     fmt=fmt.upper(), exc=exc), path=path) from None
     for message in dict.fromkeys(str(w.message) for w in caught):  # "Failed to parse layer…"
         findings.append(Finding(
-            "warning", "ass-field", f"{message[:1].lower()}{message[1:]}; fix that field of "
-            "the Style or Dialogue lines", path))
+            "warning", "ass-field", _("{problem}; fix that field of the Style or Dialogue "
+                                      "lines").format(
+                                        problem=message[:1].lower() + message[1:]), path))
     if len(subs.events) != len(events):  # pysubs2 saw the events differently: no line numbers
         numbers = itertools.count(1)
         events = [(0, event.is_comment, 0 if event.is_comment else next(numbers))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from config.i18n import _
 
@@ -33,7 +33,12 @@ BLUR_SCALE = 4  # the blurred background is made at a quarter of the size: same 
 
 class ReframeError(CaptionsError):
     """A cut or a frame that does not fit the video (a segment past its end, an aspect
-    capsule does not know)."""
+    capsule does not know). `field` names the manifest key at fault (start, end, aspect, fit,
+    x): the message is in the interface language, so callers must not parse it."""
+
+    def __init__(self, message: str, *, field: str | None = None, **where: Any) -> None:
+        super().__init__(message, **where)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -49,20 +54,21 @@ class Cut:
     def check(self, info: VideoInfo) -> None:
         if self.start_ms < 0:
             raise ReframeError(_("start {seconds:g} s is before the video's start").format(
-                                   seconds=self.start_ms / 1000))
+                                   seconds=self.start_ms / 1000), field="start")
         if self.start_ms >= info.duration_ms:
             raise ReframeError(_("start {start_ms} is past the end of the video "
                                  "({duration_ms})").format(
                                    start_ms=clock(self.start_ms),
-                                   duration_ms=clock(info.duration_ms)))
+                                   duration_ms=clock(info.duration_ms)), field="start")
         if self.end_ms is not None and self.end_ms <= self.start_ms:
             raise ReframeError(_("end {end_ms} is not after start {start_ms}").format(
-                                   end_ms=clock(self.end_ms), start_ms=clock(self.start_ms)))
+                                   end_ms=clock(self.end_ms), start_ms=clock(self.start_ms)),
+                               field="end")
         if self.end_ms is not None and self.end_ms > info.duration_ms + 1:
             raise ReframeError(_("end {end_ms} is past the end of the video "
                                  "({duration_ms})").format(
                                    end_ms=clock(self.end_ms),
-                                   duration_ms=clock(info.duration_ms)))
+                                   duration_ms=clock(info.duration_ms)), field="end")
 
 
 @dataclass(frozen=True)
@@ -77,14 +83,14 @@ class Frame:
 
     def __post_init__(self) -> None:
         if self.aspect not in ASPECTS:
-            raise ReframeError(f"aspect {self.aspect!r} is unknown: use "
-                               + ", ".join(f'"{a}"' for a in ASPECTS))
+            raise ReframeError(_("aspect {aspect!r} is unknown: use {known}").format(
+                aspect=self.aspect, known=", ".join(f'"{a}"' for a in ASPECTS)), field="aspect")
         if self.fit not in FITS:
             raise ReframeError(_("fit {fit!r} is unknown: use crop, blur or pad").format(
-                                   fit=self.fit))
+                                   fit=self.fit), field="fit")
         if not 0 <= self.x <= 1:
             raise ReframeError(_("x = {x:g} must be from 0.0 (left) to 1.0 (right)").format(
-                                   x=self.x))
+                                   x=self.x), field="x")
 
     @property
     def narrow(self) -> bool:

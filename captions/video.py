@@ -148,15 +148,18 @@ def _looks_like_media(path: Path) -> bool:
 
 def _open_failure(dump: str, media: bool) -> str:
     if not media and ("moov atom not found" in dump or "Invalid data found" in dump):
-        return "not a video file ffmpeg can read: check the file name and format"
+        return _("not a video file ffmpeg can read: check the file name and format")
     if "moov atom not found" in dump:
-        return "truncated or corrupt video (moov atom not found): copy or export it again"
+        return _("truncated or corrupt video (moov atom not found): copy or export it again")
     if "Invalid data found" in dump or "could not find codec parameters" in dump.lower():
-        return "not a video file ffmpeg can read: check the file name and format"
+        return _("not a video file ffmpeg can read: check the file name and format")
     if "Permission denied" in dump:
-        return "cannot be read: permission denied"
+        return _("cannot be read: permission denied")
     last = [line for line in dump.splitlines() if line.strip()]
-    return "cannot be opened as a video" + (f" ({_strip_prefix(last[-1])})" if last else "")
+    if last:
+        return _("cannot be opened as a video ({reason})").format(
+            reason=_strip_prefix(last[-1]))
+    return _("cannot be opened as a video")
 
 
 def _strip_prefix(line: str) -> str:
@@ -338,8 +341,10 @@ def verify_decodes(path: Path | str, *, timeout: float | None = None) -> None:
 def decode_failure(errors: str) -> str:
     """The one-line message for a video that does not decode cleanly."""
     first = next((_strip_prefix(line) for line in errors.splitlines() if line.strip()), "")
-    return ("truncated or corrupt video" + (f" ({first})" if first else "")
-            + ": copy or export it again")
+    if first:
+        return _("truncated or corrupt video ({reason}): copy or export it again").format(
+            reason=first)
+    return _("truncated or corrupt video: copy or export it again")
 
 
 def extract_frame(path: Path | str, t_ms: int, *, info: VideoInfo | None = None,

@@ -58,7 +58,7 @@ from publish.stats.store import track
 from publish.youtube import quota
 from publish.youtube.caption_tracks import put_track
 from publish.youtube.channel_check import DuplicateOnChannel, RemoteVideo
-from publish.youtube.metadata import VideoMetadata
+from publish.youtube.metadata import VideoMetadata, past_schedule
 from publish.youtube.playlist import add_to_playlist
 from publish.youtube.throttle import Throttle
 from publish.youtube.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
@@ -75,8 +75,9 @@ class PreflightFailed(InvalidInput):
 
     def __init__(self, manifest: Path, problems: list[str]) -> None:
         self.problems = problems
-        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
-        super().__init__(f"{manifest}: preflight found {count}; nothing was spent")
+        super().__init__(ngettext("{manifest}: preflight found {n} problem; nothing was spent",
+                                  "{manifest}: preflight found {n} problems; nothing was spent",
+                                  len(problems)).format(manifest=manifest, n=len(problems)))
 
 
 class NewVersionNeeded(InvalidInput):
@@ -249,7 +250,7 @@ def preflight(capsule: Capsule, *, default_style: str = "outline",
     metadata = VideoMetadata.from_mapping(capsule.metadata)
     kept = metadata.publish_at is not None and metadata.publish_at == scheduled
     for violation in ([] if picture_only else metadata.validate()):
-        if kept and violation.startswith("publish_at: ") and "is not in the future" in violation:
+        if kept and violation == past_schedule(metadata.publish_at):
             continue
         field_name = violation.split(":", 1)[0].strip()
         problems.append(_at(capsule, f"metadata.{field_name}", violation, prefix=False))
@@ -286,25 +287,28 @@ def _shape(capsule: Capsule, info: Any, problems: list[str],
     if shape is None or info is None:
         return None, None, []
     cut = frame = None
-    try:
+    try:  # each key on its own: the message is in the interface language, never parsed
         start = _seconds_orclock(shape.start, 0)
+    except ValueError as exc:
+        problems.append(_at(capsule, "start", str(exc)))
+        return None, None, []
+    try:
         end = _seconds_orclock(shape.end, None)
     except ValueError as exc:
-        problems.append(_at(capsule, "start" if "start" in str(exc) else "end", str(exc)))
+        problems.append(_at(capsule, "end", str(exc)))
         return None, None, []
     try:
         if start or end is not None:
             cut = Cut(start, end)
             cut.check(info)
     except CaptionsError as exc:
-        problems.append(_at(capsule, "end" if str(exc).startswith("end") else "start", str(exc)))
+        problems.append(_at(capsule, getattr(exc, "field", None) or "start", str(exc)))
         return None, None, []
     try:
         if shape.aspect is not None:
             frame = Frame(shape.aspect, shape.fit, shape.x)
     except CaptionsError as exc:
-        key = next(k for k in ("aspect", "fit", "x") if k in str(exc).split()[0])
-        problems.append(_at(capsule, key, str(exc)))
+        problems.append(_at(capsule, getattr(exc, "field", None) or "aspect", str(exc)))
         return cut, None, []
     length = output_info(info, cut, frame).duration_ms
     notes: list[str] = []
@@ -335,10 +339,7 @@ def _seconds_orclock(value: Any, default: int | None) -> int | None:
         return default
     if isinstance(value, int | float):
         return round(value * 1000)
-    try:
-        return parse_time_ms(value)
-    except ValueError as exc:
-        raise ValueError(str(exc).replace("expected", "start/end: expected")) from None
+    return parse_time_ms(value)
 
 
 def _at(capsule: Capsule, key: str, message: str, *, prefix: bool = True) -> str:

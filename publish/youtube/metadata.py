@@ -158,8 +158,7 @@ class VideoMetadata:
             if self.publish_at.tzinfo is None:
                 out.append(_("publish_at: needs a timezone"))
             elif self.publish_at <= now:
-                out.append(_("publish_at: {rfc3339} is not in the future").format(
-                               rfc3339=_rfc3339(self.publish_at)))
+                out.append(past_schedule(self.publish_at))
         if self.made_for_kids is None:
             out.append(_("made_for_kids: must be stated explicitly (true or false): "
                          "YouTube requires the audience declaration"))
@@ -398,6 +397,12 @@ def tags_length(tags: list[str]) -> int:
     if not tags:
         return 0
     return sum(len(t) + (2 if " " in t else 0) for t in tags) + len(tags) - 1
+
+
+def past_schedule(publish_at: datetime) -> str:
+    """The violation of a publication time already past (callers compare with it: the text
+    is in the interface language)."""
+    return _("publish_at: {rfc3339} is not in the future").format(rfc3339=_rfc3339(publish_at))
 
 
 def _rfc3339(moment: datetime) -> str:

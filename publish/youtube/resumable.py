@@ -250,7 +250,7 @@ class ResumableUpload:
         if not is_retryable(exc):
             raise _translate(exc, doing, self.channel) from exc
         if failures > self.policy.retries:
-            joiner = "" if after.startswith(";") else " "
+            joiner = "" if after.lstrip("\u00a0\u202f").startswith(";") else " "
             raise TemporaryFailure(_("{doing}: {describe}; gave up after {retries} "
                                      "retries{joiner}{after}").format(
                                        doing=doing, describe=_describe(exc),
@@ -319,7 +319,7 @@ class ResumableUpload:
                                  channel=self.channel, upload_id=self.row.id)
                 failures += 1
                 self._retry_or_raise(exc, failures, doing,
-                                     "; nothing was uploaded, run again later")
+                                     _("; nothing was uploaded, run again later"))
                 continue
             uri = resp["location"]
             self._update(session_uri=uri, state="session", confirmed_bytes=0, final_sent=0)
