@@ -244,7 +244,7 @@ class ChannelUploads:
         """The id of the channel's uploads playlist (`relatedPlaylists.uploads`)."""
         if self._playlist is None:
             reply = self._execute("channels.list", self.service.channels().list(
-                part="contentDetails", mine=True), "reading the channel's uploads playlist")
+                part="contentDetails", mine=True), _("reading the channel's uploads playlist"))
             items = reply.get("items") or [{}]
             self._playlist = (items[0].get("contentDetails", {}).get("relatedPlaylists", {})
                               .get("uploads", ""))
@@ -263,7 +263,7 @@ class ChannelUploads:
                 part="contentDetails", playlistId=playlist,
                 maxResults=min(PAGE, window.uploads - seen), pageToken=token)
             reply = self._execute("playlistItems.list", request,
-                                  "listing the channel's uploads")
+                                  _("listing the channel's uploads"))
             ids, older = [], False
             for item in reply.get("items") or []:
                 details = item.get("contentDetails") or {}
@@ -287,7 +287,7 @@ class ChannelUploads:
             chunk = ids[start:start + PAGE]
             reply = self._execute("videos.list", self.service.videos().list(
                 part=parts, id=",".join(chunk), maxResults=len(chunk)),
-                "reading the channel's uploads")
+                _("reading the channel's uploads"))
             out += [RemoteVideo.parse(item) for item in reply.get("items") or []]
         return out
 

@@ -540,7 +540,7 @@ def wait_for_processing(service: Any, journal: Journal, video_id: str, *,
                               channel=channel, upload_id=upload_id)
         items = reply.get("items") or []
         if not items:
-            return {"upload_status": "deleted", "reason": "the video is no longer listed"}
+            return {"upload_status": "deleted", "reason": _("the video is no longer listed")}
         status = items[0].get("status", {})
         details = items[0].get("processingDetails", {})
         state = status.get("uploadStatus", "uploaded")
