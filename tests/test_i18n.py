@@ -186,6 +186,8 @@ def test_help_follows_the_locale_flag_and_setting(isolated):
     assert run("--help", lang="fr_FR.UTF-8").stdout.startswith("Utilisation\u00a0: capsule")
     assert run("--lang-ui", "en", "--help", lang="fr_FR.UTF-8").stdout.startswith("Usage:")
     assert run("--help", "--lang-ui", "fr").stdout.startswith("Utilisation")  # eager, any order
+    assert run("-s", "interface_language=fr", "--help").stdout.startswith("Utilisation")
+    assert run("--help", env={"CAPSULE_INTERFACE_LANGUAGE": "fr"}).stdout.startswith("Utilis")
     (isolated / "config.toml").write_text('interface_language = "fr"\n', encoding="utf-8")
     assert run("publish", "--help").stdout.startswith("Utilisation\u00a0: capsule publish")
     assert run("--lang-ui", "en", "publish", "--help").stdout.startswith("Usage:")

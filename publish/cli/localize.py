@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import click
@@ -58,18 +59,36 @@ def option_value(args: Sequence[str], name: str) -> str | None:
     return None
 
 
-def setting_language(args: Sequence[str]) -> str | None:
-    """The `interface_language` setting, or None when unset or the settings do not load (the
-    command reports a broken settings file itself)."""
-    from config.errors import ConfigError
-    from config.settings import load_settings
+def setting_language(args: Sequence[str], environ: Mapping[str, str] | None = None
+                     ) -> str | None:
+    """The `interface_language` setting with the settings' precedence (`--set`, then
+    `CAPSULE_INTERFACE_LANGUAGE`, then the settings file), or None when unset or unusable.
 
-    config = option_value(args, "--config")
+    Read here without loading (and validating) the whole settings, which `--help` never
+    needs: a broken settings file is reported by the command itself.
+    """
+    environ = os.environ if environ is None else environ
+    for i, arg in enumerate(args):
+        value = args[i + 1] if arg in ("-s", "--set") and i + 1 < len(args) else \
+            arg.removeprefix("--set=") if arg.startswith("--set=") else None
+        if value and value.partition("=")[0].strip() == "interface_language":
+            return value.partition("=")[2].strip() or None
+    if environ.get("CAPSULE_INTERFACE_LANGUAGE"):
+        return environ["CAPSULE_INTERFACE_LANGUAGE"].strip()
+    config = option_value(args, "--config") or environ.get("CAPSULE_CONFIG")
+    if config:
+        path = Path(config).expanduser()
+    else:
+        import platformdirs
+
+        path = platformdirs.user_config_path("capsule", appauthor=False) / "config.toml"
     try:
-        settings = load_settings(Path(config) if config else None)
-    except (ConfigError, OSError):
+        import tomllib
+
+        value = tomllib.loads(path.read_text(encoding="utf-8-sig")).get("interface_language")
+    except (OSError, ValueError):
         return None
-    return settings.values["interface_language"].value
+    return value if isinstance(value, str) else None
 
 
 def interface_language(args: Sequence[str]) -> str:
@@ -81,7 +100,10 @@ def interface_language(args: Sequence[str]) -> str:
     if "--json" in args:
         return i18n.DEFAULT_LANGUAGE
     flag = option_value(args, "--lang-ui")
-    return i18n.choose_language(flag, None if flag else setting_language(args))
+    setting = None if flag else setting_language(args)
+    if setting not in (None, *i18n.available_languages()):
+        setting = None  # refused by the settings' own validation when the command loads them
+    return i18n.choose_language(flag, setting)
 
 
 def localize_tree(command: click.Command) -> None:
