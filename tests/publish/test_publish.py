@@ -364,12 +364,14 @@ def test_readme_quick_start_on_the_embedded_sandbox(isolated, monkeypatch):
     result = CliRunner().invoke(main, ["--sandbox", "publish", str(folder / "capsule.toml"),
                                        "--collect"])
     assert result.exit_code == 0, result.stderr
-    video_id, url = result.stdout.strip().split("\t")
-    assert url.endswith(f"/watch?v={video_id}")
-    assert "statistics collected for 1 video(s)" in result.stderr
+    lines = [line.split("\t") for line in result.stdout.strip().splitlines()]
+    assert [name for _, _, name in lines] == ["main", "short", "ar"]  # the Short, the version
+    for video_id, url, _ in lines:
+        assert url.endswith(f"/watch?v={video_id}")
+    assert "statistics collected for 3 video(s)" in result.stderr
     shown = CliRunner().invoke(main, ["--sandbox", "stats", "show", "--json"])
     assert shown.exit_code == 0, shown.stderr
-    assert video_id in shown.stdout
+    assert all(video_id in shown.stdout for video_id, _, _ in lines)
 
 
 def test_after_the_scheduled_time_a_tag_change_only_touches_the_snippet(env, sandbox, capsule):
