@@ -310,3 +310,20 @@ def test_init_writes_a_short_and_versions(env, clip, tmp_path):
     assert capsule.variants["ar"].burn == ["ar"]
     assert capsule.variants["ar"].metadata["default_language"] == "ar"
     assert capsule.variants["fr"].captions == ["fr", "ar"]
+
+
+def test_a_second_machine_finds_every_video_on_the_channel(env, sandbox, clip, tmp_path):
+    capsule = write_capsule(tmp_path / "capsule", clip)
+    assert run("publish", str(capsule)).exit_code == 0
+    published = set(server_videos(sandbox))
+    assert len(published) == 3
+    # Machine B: the same folder (burned files included), no journal.
+    other = ["--journal", str(tmp_path / "machine-b.sqlite")]
+    first = run("publish", str(capsule), *other)
+    assert first.exit_code == ExitCode.NOTHING_TO_DO, first.stderr
+    assert "3 of its videos" in first.stderr and "already on the channel" in first.stderr
+    second = run("publish", str(capsule), *other, "--json")
+    assert second.exit_code in (0, ExitCode.NOTHING_TO_DO), second.stderr
+    assert set(server_videos(sandbox)) == published  # not one video uploaded twice
+    status = json.loads(run("status", str(capsule), *other, "--json").stdout)
+    assert {s["video_id"] for s in [status, *status["variants"]]} == published
