@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +18,6 @@ from click.testing import CliRunner
 
 from publish.cli import main
 from publish.cli.exitcodes import ExitCode
-from publish.youtube.auth import save_token
 from tests.media import make_clip
 
 SRT_FR = """1
@@ -101,18 +99,6 @@ def capsule(tmp_path, clip) -> Path:
     path = folder / "capsule.toml"
     path.write_text(MANIFEST, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def env(sandbox, isolated, monkeypatch):
-    """CLI environment talking to the sandbox with a saved login; no user settings."""
-    data = isolated / "data"
-    values = {"CAPSULE_ENDPOINT": sandbox.url, "CAPSULE_CHUNK_SIZE": "262144",
-              "CAPSULE_PRESET": "ultrafast", "CAPSULE_TIMEOUT": "5"}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    save_token(sandbox.credentials(), data / "tokens" / "default.json")
-    return {**os.environ, **values}
 
 
 def publish(*args: str):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from captions.layout import geometry, shorts_clear_area
 from captions.video import probe
 from publish.cli import main
 from publish.cli.exitcodes import ExitCode
-from publish.youtube.auth import save_token
 from tests.media import decode_frames, make_clip
 
 SRT_FR = """1
@@ -111,16 +109,6 @@ def write_capsule(folder: Path, clip: Path, manifest: str = MANIFEST) -> Path:
     path = folder / "capsule.toml"
     path.write_text(manifest, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def env(sandbox, isolated, monkeypatch):
-    values = {"CAPSULE_ENDPOINT": sandbox.url, "CAPSULE_CHUNK_SIZE": "1048576",
-              "CAPSULE_PRESET": "ultrafast", "CAPSULE_TIMEOUT": "5"}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    save_token(sandbox.credentials(), isolated / "data" / "tokens" / "default.json")
-    return {**os.environ, **values}
 
 
 def run(*args: str):
