@@ -229,15 +229,7 @@ def load_manifest(path: Path | str, *, default_timezone: str = "Africa/Casablanc
 
     def languages(section: str, default: list[str]) -> list[str]:
         value = data.get(section, {}).get("languages", default)
-        key = f"{section}.languages"
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise fail(key, _("expected a list of language codes, e.g. [\"ar\", \"fr\"]"))
-        for lang in value:
-            if lang not in subtitles:
-                raise fail(key, _("{lang!r} has no [subtitles.{lang}] table").format(lang=lang))
-        if len(set(value)) != len(value):
-            raise fail(key, _("a language is listed twice"))
-        return list(value)
+        return _languages(value, f"{section}.languages", subtitles, fail)
 
     burn = languages("burn", [])
     if len(burn) > 2:
@@ -335,30 +327,17 @@ def _variant(main: Capsule, name: str, table: Any, fail, zone: ZoneInfo) -> Caps
     shape = Shape(start=table.get("start"), end=table.get("end"), aspect=table.get("aspect"),
                   fit=table.get("fit", "crop"), x=float(x))
 
-    burn = table.get("burn", main.burn)
-    if not isinstance(burn, list) or not all(isinstance(v, str) for v in burn):
-        raise fail(f"{key}.burn", _("expected a list of language codes, e.g. [\"ar\"] "
-                                    "(or [])"))
-    for lang in burn:
-        if lang not in main.subtitles:
-            raise fail(f"{key}.burn", _("{lang!r} has no [subtitles.{lang}] table").format(
-                                          lang=lang))
-    if len(burn) > 2 or len(set(burn)) != len(burn):
-        raise fail(f"{key}.burn", _("at most two tracks, each once"))
+    burn = _languages(table.get("burn", main.burn), f"{key}.burn", main.subtitles, fail)
+    if len(burn) > 2:
+        raise fail(f"{key}.burn", _("at most two tracks can be burned at once"))
 
     overrides = table.get("metadata", {})
     if not isinstance(overrides, dict):
         raise fail(f"{key}.metadata", _("expected a table [variants.{name}.metadata]").format(
                                           name=name))
     meta_key = f"{key}.metadata"
-    captions = overrides.get("captions", main.captions)
-    if not isinstance(captions, list) or not all(isinstance(v, str) for v in captions):
-        raise fail(f"{meta_key}.captions", _("expected a list of language codes, e.g. "
-                                             "[\"ar\"]"))
-    for lang in captions:
-        if lang not in main.subtitles:
-            raise fail(f"{meta_key}.captions", _("{lang!r} has no [subtitles.{lang}] "
-                                                 "table").format(lang=lang))
+    captions = _languages(overrides.get("captions", main.captions), f"{meta_key}.captions",
+                          main.subtitles, fail)
     playlist = main.playlist
     if "playlist" in overrides:
         value = overrides["playlist"]
@@ -384,6 +363,18 @@ def _variant(main: Capsule, name: str, table: Any, fail, zone: ZoneInfo) -> Caps
         main, variant=name, shape=shape, burn=list(burn), captions=list(captions),
         caption_names={k: v for k, v in main.caption_names.items() if k in captions},
         metadata=metadata, playlist=playlist, burn_output=output, variants={})
+
+
+def _languages(value: Any, key: str, subtitles: dict[str, SubtitleSpec], fail) -> list[str]:
+    """A list of languages that each have a [subtitles.LANG] table, each once."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise fail(key, _("expected a list of language codes, e.g. [\"ar\", \"fr\"]"))
+    for lang in value:
+        if lang not in subtitles:
+            raise fail(key, _("{lang!r} has no [subtitles.{lang}] table").format(lang=lang))
+    if len(set(value)) != len(value):
+        raise fail(key, _("a language is listed twice"))
+    return list(value)
 
 
 def _variant_metadata(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

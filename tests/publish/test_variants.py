@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from captions.layout import geometry, shorts_clear_area
 from captions.video import probe
 from publish.cli import main
 from publish.cli.exitcodes import ExitCode
-from publish.youtube.auth import save_token
 from tests.media import decode_frames, make_clip
 
 SRT_FR = """1
@@ -111,16 +109,6 @@ def write_capsule(folder: Path, clip: Path, manifest: str = MANIFEST) -> Path:
     path = folder / "capsule.toml"
     path.write_text(manifest, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def env(sandbox, isolated, monkeypatch):
-    values = {"CAPSULE_ENDPOINT": sandbox.url, "CAPSULE_CHUNK_SIZE": "1048576",
-              "CAPSULE_PRESET": "ultrafast", "CAPSULE_TIMEOUT": "5"}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    save_token(sandbox.credentials(), isolated / "data" / "tokens" / "default.json")
-    return {**os.environ, **values}
 
 
 def run(*args: str):
@@ -310,3 +298,20 @@ def test_init_writes_a_short_and_versions(env, clip, tmp_path):
     assert capsule.variants["ar"].burn == ["ar"]
     assert capsule.variants["ar"].metadata["default_language"] == "ar"
     assert capsule.variants["fr"].captions == ["fr", "ar"]
+
+
+def test_a_second_machine_finds_every_video_on_the_channel(env, sandbox, clip, tmp_path):
+    capsule = write_capsule(tmp_path / "capsule", clip)
+    assert run("publish", str(capsule)).exit_code == 0
+    published = set(server_videos(sandbox))
+    assert len(published) == 3
+    # Machine B: the same folder (burned files included), no journal.
+    other = ["--journal", str(tmp_path / "machine-b.sqlite")]
+    first = run("publish", str(capsule), *other)
+    assert first.exit_code == ExitCode.NOTHING_TO_DO, first.stderr
+    assert "3 of its videos" in first.stderr and "already on the channel" in first.stderr
+    second = run("publish", str(capsule), *other, "--json")
+    assert second.exit_code in (0, ExitCode.NOTHING_TO_DO), second.stderr
+    assert set(server_videos(sandbox)) == published  # not one video uploaded twice
+    status = json.loads(run("status", str(capsule), *other, "--json").stdout)
+    assert {s["video_id"] for s in [status, *status["variants"]]} == published

@@ -149,7 +149,7 @@ class PublishRun:
         from config.manifest import load_manifest
         from publish import pipeline
         from publish.cli.output import warn
-        from publish.youtube.channel_check import settings_from
+        from publish.youtube.channel_check import DuplicateOnChannel, settings_from
 
         app = self.app
         settings = app.settings
@@ -206,6 +206,7 @@ class PublishRun:
                 self.finish(plans, nothing=True)
                 return
             pipeline.check_quota(pending, env)
+            found = []  # videos the channel already had (another machine published them)
             for plan in plans:
                 if plan not in pending:
                     self.say(_("{label}: every step is already done").format(
@@ -213,9 +214,24 @@ class PublishRun:
                     continue
                 if len(plans) > 1:
                     self.say(f"{plan.capsule.label}:")
-                pipeline.run_plan(plan, env)
+                try:
+                    pipeline.run_plan(plan, env)
+                except DuplicateOnChannel as exc:
+                    if len(plans) == 1:
+                        raise
+                    found.append(exc)  # recorded; the manifest's other videos still go on
+                    self.say(f"{plan.capsule.label}: {exc}")
             if collect:
                 self.collect(journal, env)
+        if found:
+            raise DuplicateOnChannel(
+                ngettext("{path}: {n} of its videos ({ids}) was already on the channel and is "
+                         "now in the journal; run again to finish its other steps",
+                         "{path}: {n} of its videos ({ids}) were already on the channel and are "
+                         "now in the journal; run again to finish their other steps",
+                         len(found)).format(path=capsule.path, n=len(found),
+                                            ids=", ".join(e.video_id for e in found)),
+                found[0].video_id)
         self.finish(plans)
 
     def print_plans(self, plans: list[Any], journal: Any) -> None:
