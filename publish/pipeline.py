@@ -288,12 +288,12 @@ def _shape(capsule: Capsule, info: Any, problems: list[str],
         return None, None, []
     cut = frame = None
     try:  # each key on its own: the message is in the interface language, never parsed
-        start = _seconds_orclock(shape.start, 0)
+        start = _seconds_or_clock(shape.start, 0)
     except ValueError as exc:
         problems.append(_at(capsule, "start", str(exc)))
         return None, None, []
     try:
-        end = _seconds_orclock(shape.end, None)
+        end = _seconds_or_clock(shape.end, None)
     except ValueError as exc:
         problems.append(_at(capsule, "end", str(exc)))
         return None, None, []
@@ -334,7 +334,7 @@ def _shape(capsule: Capsule, info: Any, problems: list[str],
     return cut, frame, notes
 
 
-def _seconds_orclock(value: Any, default: int | None) -> int | None:
+def _seconds_or_clock(value: Any, default: int | None) -> int | None:
     if value is None:
         return default
     if isinstance(value, int | float):
