@@ -15,11 +15,19 @@ The long case (issue 11): a 20-minute 720p25 clip with two tracks of 600 cues ea
 every 2 s), one run of each tool, wall-time ratio and capsule's peak RSS against the 30 s
 case's (`--long-minutes 0` skips it).
 
-Targets: ratio <= 1.05 (30 s) and <= 1.00 (long); capsule peak RSS <= 500 MB; 60 s peak within
-10% of 30 s peak; long peak within 10% of a 30 s clip of the same size and cue density.
+The Short case (issue 13): a 45 s cut of a 90 s 1080p25 clip, 9:16 with `blur`, French and
+Arabic burned in — `capsule burn capsule.toml --variant short` against ffmpeg doing the same
+cut (input seek, same duration), the same scale/blur/overlay chain and libass subtitles (the
+cues shifted to the cut), both re-encoding the audio: median wall-time ratio of `--pairs`
+pairs (`--short-pairs 0` skips it).
+
+Targets: ratio <= 1.05 (30 s), <= 1.00 (long) and <= 1.10 (Short); capsule peak RSS <= 500 MB;
+60 s peak within 10% of 30 s peak; long peak within 10% of a 30 s clip of the same size and
+cue density.
 Exit status 1 when a target is missed.
 
     python benchmarks/burn.py [--pairs 3] [--preset medium] [--crf 18] [--long-minutes 20]
+                              [--short-pairs 3]
 """
 
 from __future__ import annotations
@@ -170,6 +178,88 @@ def long_case(work: Path, env: dict[str, str], args: argparse.Namespace) -> bool
     return ok_ratio and ok_growth
 
 
+SHORT_MANIFEST = """\
+[video]
+source = "clip90.mp4"
+
+[subtitles.fr]
+file = "short.fr.srt"
+
+[subtitles.ar]
+file = "short.ar.srt"
+
+[burn]
+languages = ["fr", "ar"]
+
+[metadata]
+title = "Benchmark"
+
+[variants.short]
+start = 20
+end = 65
+aspect = "9:16"
+fit = "blur"
+burn = ["fr", "ar"]
+"""
+
+
+def short_case(work: Path, env: dict[str, str], args: argparse.Namespace) -> bool:
+    """A 45 s vertical Short cut from a 90 s 1080p clip: capsule vs ffmpeg + libass."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from captions.reframe import Frame, reframe_chain
+    from captions.video import probe
+
+    clip = work / "clip90.mp4"
+    print("generating the Short case: 90 s 1920x1080 25 fps …", flush=True)
+    make_clip(clip, 90)
+    fr, ar = work / "short.fr.srt", work / "short.ar.srt"
+    write_srt(fr, CUES_FR * 3, 90)
+    write_srt(ar, CUES_AR * 3, 90, offset_ms=300)
+    manifest = work / "short.toml"
+    manifest.write_text(SHORT_MANIFEST, encoding="utf-8")
+    # ffmpeg's side: the same cut, chain and encoder; libass gets the cues on the cut's clock.
+    import pysubs2
+
+    shifted = []
+    for path in (fr, ar):
+        subs = pysubs2.load(str(path), encoding="utf-8")
+        subs.shift(s=-20)
+        subs.events = [e for e in subs.events if e.end > 0 and e.start < 45_000]
+        shifted.append(path.with_name(path.stem + ".cut.srt"))
+        subs.save(str(shifted[-1]))
+    chain = reframe_chain(probe(clip), Frame("9:16", "blur"), "src", "v0")
+    graph = ";".join(["[0:v:0]format=yuv420p[src]", *chain,
+                      f"[v0]subtitles=filename={filter_path(shifted[0])},"
+                      f"subtitles=filename={filter_path(shifted[1])}[out]"])
+    theirs_cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-ss", "20",
+                  "-i", str(clip), "-filter_complex", graph, "-map", "[out]", "-map", "0:a",
+                  "-c:a", "aac", "-ar", "48000", "-b:a", "192k", "-c:v", "libx264",
+                  "-profile:v", "high", "-pix_fmt", "yuv420p", "-preset", args.preset,
+                  "-crf", str(args.crf), "-t", "45", "-movflags", "+faststart",
+                  str(work / "short-libass.mp4")]
+    script = Path(sys.executable).with_name("capsule")
+    base = [str(script)] if script.exists() else [
+        sys.executable, "-c", "from publish.cli import main; main()"]
+    ours_cmd = [*base, "-q", "burn", str(manifest), "--variant", "short", "--preset",
+                args.preset, "--crf", str(args.crf), "-o", str(work / "short-capsule.mp4"),
+                "--force"]
+    ours, theirs = [], []
+    for i in range(args.short_pairs):
+        order = [(ours, ours_cmd), (theirs, theirs_cmd)]
+        for results, cmd in (order if i % 2 == 0 else order[::-1]):
+            results.append(measure(cmd, env))
+        print(f"{i + 1:>4}  short: capsule {ours[-1][0]:.2f} s, ffmpeg+libass "
+              f"{theirs[-1][0]:.2f} s", flush=True)
+    wall = statistics.median(w for w, _, _ in ours) / statistics.median(w for w, _, _ in theirs)
+    cpu = statistics.median(c for _, c, _ in ours) / statistics.median(c for _, c, _ in theirs)
+    out = probe(work / "short-capsule.mp4")
+    ok = wall <= 1.10 and (out.width, out.height) == (1080, 1920)
+    print(f"Short case (45 s of 90 s, 9:16 blur, fr + ar, {out.width}x{out.height}, "
+          f"{out.duration_ms / 1000:.2f} s): median wall ratio {wall:.3f} (target <= 1.10: "
+          f"{'ok' if ok else 'MISSED'}); CPU-time ratio {cpu:.3f}")
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=3)
@@ -177,6 +267,7 @@ def main() -> int:
     parser.add_argument("--crf", type=int, default=18)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--long-minutes", type=int, default=20)
+    parser.add_argument("--short-pairs", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temp one)")
     args = parser.parse_args()
     if args.pairs < 3:
@@ -236,10 +327,12 @@ def main() -> int:
         print(f"{secs * 2} s clip: capsule {long_wall:.2f} s, peak RSS {long_rss:.1f} MB vs "
               f"{our_rss:.1f} MB at {secs} s: {growth:+.1%} "
               f"(target within 10%: {'ok' if ok_growth else 'MISSED'})")
-        ok_long = True
+        ok_long = ok_short = True
+        if args.short_pairs:
+            ok_short = short_case(work, env, args)
         if args.long_minutes:
             ok_long = long_case(work, env, args)
-        return 0 if ok_ratio and ok_rss and ok_growth and ok_long else 1
+        return 0 if ok_ratio and ok_rss and ok_growth and ok_long and ok_short else 1
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

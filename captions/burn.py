@@ -48,9 +48,11 @@ from typing import Any, Protocol
 from captions.checking import check_track
 from captions.errors import CaptionsError, EncodeError, SubtitleCheckError, VideoError
 from captions.reading import read_track
+from captions.reframe import Cut, Frame, output_info, reframe_chain, seek_args
 from captions.render import iter_placements
 from captions.video import VideoInfo, decode_failure, ffmpeg_exe, ffmpeg_path, probe
 from config.atomic import fsync_dir
+from config.i18n import _
 
 # Audio codecs the MP4 muxer carries and YouTube accepts: copied bit-exact.
 MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac"})
@@ -108,21 +110,24 @@ def frame_span(start_ms: int, end_ms: int, fps: Fraction) -> tuple[int, int]:
 
 def burn(video: Path | str, tracks: Sequence, output: Path | str, *, style: Any,
          crf: int = 18, preset: str = "medium", force: bool = False,
-         progress: ProgressCallback | None = None, info: VideoInfo | None = None) -> BurnResult:
+         progress: ProgressCallback | None = None, info: VideoInfo | None = None,
+         cut: Cut | None = None, frame: Frame | None = None) -> BurnResult:
     """Render every cue of `tracks` once with `style` and burn them into `video` → `output`.
 
     The cues are placed by captions.render.iter_placements and drawn by its `draw`, the
     functions the preview uses, so a burned frame is the preview of that frame. `info`: the
-    video's probe, if already done.
+    video's probe, if already done. `cut`/`frame`: only a segment of the video, reframed
+    (captions.reframe) in the same pass; the tracks are then on the segment's clock
+    (reframe.cut_track).
     `progress(frames_done, total_frames, speed=×realtime, eta=seconds, fps=frames/s)`.
     """
     video, output = Path(video), Path(output)
     info = info or probe(video)
     check_output(video, output, force=force)
-
-    placements = iter_placements(tracks, info.width, info.height, style)
+    out = output_info(info, cut, frame)
+    placements = iter_placements(tracks, out.width, out.height, style)
     return burn_overlays(video, placements, output, crf=crf, preset=preset, force=force,
-                         progress=progress, info=info)
+                         progress=progress, info=info, cut=cut, frame=frame)
 
 
 def load_checked_tracks(paths: Sequence[Path | str], *, languages: Sequence[str] = (),
@@ -143,7 +148,8 @@ def load_checked_tracks(paths: Sequence[Path | str], *, languages: Sequence[str]
         errors = [f for f in findings if f.is_error]
         if errors:
             first = errors[0]
-            more = f" (and {len(errors) - 1} more errors in this file)" if len(errors) > 1 else ""
+            more = (_(" (and {n} more errors in this file)").format(n=len(errors) - 1)
+                    if len(errors) > 1 else "")
             raise SubtitleCheckError(f"{first.message}{more}", path=first.path or path,
                                      line=first.line, cue=first.cue)
         warnings += findings
@@ -154,22 +160,24 @@ def load_checked_tracks(paths: Sequence[Path | str], *, languages: Sequence[str]
 def check_output(video: Path, output: Path, *, force: bool) -> None:
     """Refuse what would lose data or fail late: own input, existing file, bad folder."""
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise CaptionsError("the output must be an .mp4 file (H.264 + AAC for YouTube): "
-                            "use -o NAME.mp4", path=output)
+        raise CaptionsError(_("the output must be an .mp4 file (H.264 + AAC for "
+                              "YouTube): use -o NAME.mp4"), path=output)
     if output.is_dir():
-        raise CaptionsError("is a folder: give a file name with -o", path=output)
+        raise CaptionsError(_("is a folder: give a file name with -o"), path=output)
     same = output.resolve() == video.resolve()
     if not same and output.exists():
         with contextlib.suppress(OSError):
             same = os.path.samefile(output, video)
     if same:
-        raise CaptionsError("is the input video: refusing to write over it; choose another -o",
+        raise CaptionsError(_("is the input video: refusing to write over it; choose "
+                              "another -o"),
                             path=output)
     if output.exists() and not force:
-        raise CaptionsError("already exists: use --force to replace it", path=output)
+        raise CaptionsError(_("already exists: use --force to replace it"), path=output)
     folder = output.parent
     if not folder.is_dir():
-        raise CaptionsError(f"folder {folder} does not exist: create it or choose another -o",
+        raise CaptionsError(_("folder {folder} does not exist: create it or choose "
+                              "another -o").format(folder=folder),
                             path=output)
     _create_part(output).unlink()  # a real write: access() says yes to root on read-only places
 
@@ -177,7 +185,8 @@ def check_output(video: Path, output: Path, *, force: bool) -> None:
 def burn_overlays(video: Path | str, overlays: Iterable[OverlayLike | PlacementLike],
                   output: Path | str, *, crf: int = 18, preset: str = "medium",
                   force: bool = False, progress: ProgressCallback | None = None,
-                  info: VideoInfo | None = None) -> BurnResult:
+                  info: VideoInfo | None = None, cut: Cut | None = None,
+                  frame: Frame | None = None) -> BurnResult:
     """Composite overlays into `video`; the engine under `burn`.
 
     Each item is a drawn overlay or a placement drawn only when the encode needs it (ffmpeg
@@ -187,12 +196,14 @@ def burn_overlays(video: Path | str, overlays: Iterable[OverlayLike | PlacementL
     started = time.monotonic()
     video, output = Path(video), Path(output)
     if preset not in X264_PRESETS:
-        raise CaptionsError(f"unknown x264 preset {preset!r}: use one of "
-                            + ", ".join(X264_PRESETS))
+        raise CaptionsError(_("unknown x264 preset {preset!r}: use one of {presets}").format(
+            preset=preset, presets=", ".join(X264_PRESETS)))
     if not 1 <= crf <= 51:
         # 0 is lossless, which only High 4:4:4 carries; YouTube wants High.
-        raise CaptionsError(f"CRF {crf} is outside 1–51 (18 is visually lossless)")
-    info = info or probe(video)
+        raise CaptionsError(_("CRF {crf} is outside 1–51 (18 is visually lossless)").format(
+                                crf=crf))
+    source = info or probe(video)
+    info = output_info(source, cut, frame)  # what the output will be; overlays are its size
     check_output(video, output, force=force)
     sweep_leftovers(output)
     work = _work_dir(output)
@@ -202,7 +213,8 @@ def burn_overlays(video: Path | str, overlays: Iterable[OverlayLike | PlacementL
             cues = _store_cues(overlays, info, work)
             lanes = plan_lanes(cues, info)
             part = _create_part(output)
-            cmd = _command(info, lanes, work, part, crf=crf, preset=preset)
+            cmd = _command(source, lanes, work, part, crf=crf, preset=preset, cut=cut,
+                           frame=frame)
             _run_ffmpeg(cmd, info, output, progress, feeders=[
                 _LaneFeeder(lane, cues, work) for lane in lanes])
             _finish(part, output, force=force)
@@ -276,7 +288,7 @@ def _terminations_raise():
         return
 
     def handler(signum, frame):
-        raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
+        raise Terminated(_("stopped by signal {name}").format(name=signal.Signals(signum).name))
 
     wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s]
     previous = {s: signal.signal(s, handler) for s in wanted}
@@ -389,7 +401,7 @@ def plan_lanes(cues: Sequence[StoredCue], info: VideoInfo) -> list[Lane]:
         if cue.shown:
             halves.setdefault(cue.y + cue.height / 2 < info.height / 2, []).append(i)
     lanes = []
-    for _, items in sorted(halves.items()):
+    for _half, items in sorted(halves.items()):
         events: dict[int, list[tuple[int, int]]] = {}
         for i in items:
             events.setdefault(cues[i].start_ms, []).append((1, i))
@@ -541,8 +553,9 @@ def _create_part(output: Path) -> Path:
         fd, name = tempfile.mkstemp(prefix=f".{output.stem}.part-{os.getpid()}-",
                                     suffix=output.suffix, dir=output.parent)
     except OSError as exc:
-        raise CaptionsError(f"cannot write in folder {output.parent} ({exc.strerror}): "
-                            "choose another -o", path=output) from exc
+        raise CaptionsError(_("cannot write in folder {parent} ({strerror}): choose "
+                              "another -o").format(
+                                parent=output.parent, strerror=exc.strerror), path=output) from exc
     os.close(fd)
     return Path(name)
 
@@ -559,25 +572,29 @@ def _audio_summary(info: VideoInfo) -> str:
 
 
 def _command(info: VideoInfo, lanes: list[Lane], work: Path, part: Path, *,
-             crf: int, preset: str) -> list[str]:
+             crf: int, preset: str, cut: Cut | None = None,
+             frame: Frame | None = None) -> list[str]:
+    """The one ffmpeg pass. `info` is the source's probe; with a cut, audio is re-encoded so
+    that it starts and ends with the picture (a copy could only cut between packets)."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y"]
+    seek, duration = seek_args(cut, info)
     if preset not in FAST_PRESETS:
         # One decoding thread keeps far ahead of x264 at these presets and saves ~16 MB of
         # frame contexts at 1080p; the decoded pixels are the same.
         cmd += ["-threads", "1"]
-    cmd += ["-i", ffmpeg_path(info.path)]
+    cmd += [*seek, "-i", ffmpeg_path(info.path)]
     for k in range(1, len(lanes) + 1):
         cmd += ["-thread_queue_size", "4", "-f", "concat", "-safe", "0",
                 "-i", ffmpeg_path(work / f"lane{k:03d}.ffconcat")]
     graph = work / "graph.txt"
-    graph.write_text(_filter_graph(info, lanes), encoding="utf-8")
+    graph.write_text(_filter_graph(info, lanes, frame), encoding="utf-8")
     ten = _ten_bit(info)
     cmd += ["-/filter_complex", ffmpeg_path(graph), "-map", "[out]"]
     for i, stream in enumerate(info.audio_streams):
         cmd += ["-map", f"0:a:{i}"]
         if stream.title:  # MP4 reads a title back as "name", which its muxer does not write
             cmd += [f"-metadata:s:a:{i}", f"title={stream.title}"]
-        if stream.codec in MP4_AUDIO_CODECS:
+        if stream.codec in MP4_AUDIO_CODECS and cut is None:
             cmd += [f"-c:a:{i}", "copy"]
         else:
             cmd += [f"-c:a:{i}", "aac", f"-ar:a:{i}", "48000", f"-b:a:{i}", "192k"]
@@ -587,7 +604,7 @@ def _command(info: VideoInfo, lanes: list[Lane], work: Path, part: Path, *,
             # Lookahead in the encoding thread instead of a buffered one of its own: the
             # same bitstream (checked: identical decoded frames), ~28 MB less at 1080p medium.
             "-x264-params", "sync-lookahead=0",
-            *(["-frames:v", str(info.frames)] if info.frames else []),
+            *(["-frames:v", str(info.frames)] if info.frames and cut is None else duration),
             "-map_metadata", "0", "-movflags", "+faststart", "-f", "mp4",
             "-progress", "pipe:1", "-stats_period", "0.5", "-nostats", ffmpeg_path(part)]
     return cmd
@@ -598,11 +615,15 @@ def _command(info: VideoInfo, lanes: list[Lane], work: Path, part: Path, *,
 HDR_WHITE = {"arib-std-b67": 0.75, "smpte2084": 0.58}
 
 
-def _filter_graph(info: VideoInfo, lanes: list[Lane]) -> str:
-    """format → one overlay per lane (its pictures switch at the cues' times) → colour tags."""
+def _filter_graph(info: VideoInfo, lanes: list[Lane], frame: Frame | None = None) -> str:
+    """format → reframe (a variant's shape) → one overlay per lane (its pictures switch at
+    the cues' times) → colour tags. `info` is the source's probe."""
     rng = info.color_range or "tv"
     fmt = "yuv420p10le" if _ten_bit(info) else "yuv420p"
-    chains = [f"[0:V:0]format={fmt}[v0]"]
+    if frame is None:
+        chains = [f"[0:V:0]format={fmt}[v0]"]
+    else:
+        chains = [f"[0:V:0]format={fmt}[src]", *reframe_chain(info, frame, "src", "v0")]
     white = HDR_WHITE.get(info.color_trc or "")
     dim = (f"colorchannelmixer=rr={white}:gg={white}:bb={white}," if white else "")
     for k, lane in enumerate(lanes, start=1):
@@ -687,7 +708,8 @@ def _raise_failure(returncode: int, text: str, info: VideoInfo, output: Path) ->
     if "File too large" in text or returncode == -signal.SIGXFSZ:
         raise OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(output))
     if returncode < 0:
-        raise EncodeError(f"ffmpeg was stopped by signal {-returncode}", path=output)
+        raise EncodeError(_("ffmpeg was stopped by signal {returncode}").format(
+                              returncode=-returncode), path=output)
     lines = [line for line in text.splitlines() if line.strip()]
     # Demuxer ("[in#0/...]") and decoder errors are the input's; anything else is ours.
     decoders = {info.codec, info.audio.codec if info.audio else ""}
@@ -697,7 +719,8 @@ def _raise_failure(returncode: int, text: str, info: VideoInfo, output: Path) ->
                    or "decod" in line.lower() or "partial file" in line or "corrupt" in line]
     if input_fault or not lines:
         raise VideoError(decode_failure("\n".join(input_fault or lines)), path=info.path)
-    raise EncodeError(f"ffmpeg failed writing it: {_strip_context(lines[0])}", path=output)
+    raise EncodeError(_("ffmpeg failed writing it: {reason}").format(
+                          reason=_strip_context(lines[0])), path=output)
 
 
 def _strip_context(line: str) -> str:
@@ -714,6 +737,6 @@ def _finish(part: Path, output: Path, *, force: bool) -> None:
         os.close(fd)
     os.chmod(part, 0o644)
     if output.exists() and not force:
-        raise CaptionsError("appeared while burning: use --force to replace it", path=output)
+        raise CaptionsError(_("appeared while burning: use --force to replace it"), path=output)
     os.replace(part, output)
     fsync_dir(output.parent)

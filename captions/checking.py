@@ -33,13 +33,14 @@ from captions.model import Cue, Finding, Track
 from captions.reading import clock, read_track
 from captions.render import layout_cue
 from captions.units import find_units
+from config.i18n import N_, _
 
 if TYPE_CHECKING:
     from captions.style import Style
 
 DEFAULT_CPS: Mapping[str, float] = {"fr": 17.0, "en": 17.0, "ar": 20.0, "zgh": 17.0}
-ERROR = "error"
-WARNING = "warning"
+ERROR = N_("error")
+WARNING = N_("warning")
 
 
 class VideoLike(Protocol):
@@ -136,11 +137,11 @@ class _Checker:
     def run(self) -> list[Finding]:
         cues = self.track.cues
         if not cues and not any(f.is_error for f in self.findings):
-            self.add(ERROR, "no-cues", "no cues found: is this a subtitle file?")
+            self.add(ERROR, "no-cues", _("no cues found: is this a subtitle file?"))
         for cue in cues:
             self.check_times(cue)
             if not cue.text.strip():
-                self.add(WARNING, "empty-cue", "empty cue: nothing is shown; remove it", cue)
+                self.add(WARNING, "empty-cue", _("empty cue: nothing is shown; remove it"), cue)
                 continue
             self.check_text(cue)
             self.check_units(cue)
@@ -157,43 +158,52 @@ class _Checker:
         for unit in find_units(cue.text.replace("\n", " ")):
             if unit.hazard is None:
                 continue
-            done = ("capsule keeps it on one line when burning" if unit.kind == "date-words"
-                    else "capsule keeps it whole and left to right when burning, and marks it "
-                         "for YouTube (captions normalize --bidi-marks)")
-            self.add(WARNING, "bidi-unit", f"'{unit.text}': {unit.hazard}; {done}", cue)
+            done = (_("capsule keeps it on one line when burning") if unit.kind == "date-words"
+                    else _("capsule keeps it whole and left to right when burning, and marks it "
+                           "for YouTube (captions normalize --bidi-marks)"))
+            self.add(WARNING, "bidi-unit", _("'{text}': {hazard}; {done}").format(
+                text=unit.text, hazard=unit.hazard, done=done), cue)
 
     def check_times(self, cue: Cue) -> None:
         if cue.start < 0 or cue.end < 0:
             bad = cue.start if cue.start < 0 else cue.end
             self.add(ERROR, "negative-time",
-                     f"negative time {clock(bad)}; times start at 00:00:00,000", cue)
+                     _("negative time {bad}; times start at 00:00:00,000").format(
+                         bad=clock(bad)), cue)
         if cue.end <= cue.start:
             if cue.end == cue.start:
-                message = f"ends when it starts ({clock(cue.start)}): zero duration"
+                message = _("ends when it starts ({start}): zero duration").format(
+                              start=clock(cue.start))
             else:
-                message = f"ends at {clock(cue.end)}, before it starts ({clock(cue.start)})"
-            self.add(ERROR, "end-before-start", message + "; fix the timing line", cue)
+                message = _("ends at {end}, before it starts ({start})").format(
+                              end=clock(cue.end), start=clock(cue.start))
+            self.add(ERROR, "end-before-start",
+                     _("{problem}; fix the timing line").format(problem=message), cue)
             return
         video = self.video
         if video is not None and video.duration_ms:
             if cue.start >= video.duration_ms:
                 self.add(ERROR, "past-video-end",
-                         f"starts at {clock(cue.start)}, after the video ends "
-                         f"({clock(video.duration_ms)}): it would never be shown", cue)
+                         _("starts at {start}, after the video ends ({duration_ms}): it "
+                           "would never be shown").format(
+                             start=clock(cue.start), duration_ms=clock(video.duration_ms)), cue)
                 return
             if cue.end > video.duration_ms:
                 self.add(WARNING, "late-end",
-                         f"ends at {clock(cue.end)}, after the video ends "
-                         f"({clock(video.duration_ms)}); it will be cut there", cue)
+                         _("ends at {end}, after the video ends ({duration_ms}); it will "
+                           "be cut there").format(
+                             end=clock(cue.end), duration_ms=clock(video.duration_ms)), cue)
         duration = cue.duration
         if duration < self.limits.min_duration_ms:
             self.add(WARNING, "too-short",
-                     f"shown for {_seconds(duration)}, under "
-                     f"{_seconds(self.limits.min_duration_ms)}: too short to read", cue)
+                     _("shown for {duration}, under {min_duration_ms}: too short to read").format(
+                         duration=_seconds(duration),
+                         min_duration_ms=_seconds(self.limits.min_duration_ms)), cue)
         elif duration > self.limits.max_duration_ms:
             self.add(WARNING, "too-long",
-                     f"shown for {_seconds(duration)}, over "
-                     f"{_seconds(self.limits.max_duration_ms)}: split it", cue)
+                     _("shown for {duration}, over {max_duration_ms}: split it").format(
+                         duration=_seconds(duration),
+                         max_duration_ms=_seconds(self.limits.max_duration_ms)), cue)
 
     def check_text(self, cue: Cue) -> None:
         limits = self.limits
@@ -205,34 +215,39 @@ class _Checker:
             limit = limits.max_cps(language)
             if cps > limit + 1e-9:
                 self.add(WARNING, "reading-speed",
-                         f"reading speed {cps:.1f} characters/s is above {limit:g} for "
-                         f"{language}: shorten the text or show it longer", cue)
+                         _("reading speed {cps:.1f} characters/s is above {limit:g} for "
+                           "{language}: shorten the text or show it longer").format(
+                             cps=cps, limit=limit, language=language), cue)
             words = len(text.split())
             if cue.duration < words * limits.min_ms_per_word and cps <= limit + 1e-9:
                 self.add(WARNING, "too-short-for-words",
-                         f"{words} words in {_seconds(cue.duration)}: allow at least "
-                         f"{_seconds(words * limits.min_ms_per_word)}", cue)
+                         _("{words} words in {duration}: allow at least {min_ms_per_word}").format(
+                             words=words, duration=_seconds(cue.duration),
+                             min_ms_per_word=_seconds(words * limits.min_ms_per_word)), cue)
         lines = text.split("\n")
         for number, line in enumerate(lines, 1):
             length = count_characters(line)
             if length > limits.max_chars_per_line:
                 self.add(WARNING, "line-too-long",
-                         f"line {number} has {length} characters (limit "
-                         f"{limits.max_chars_per_line}): it will be re-wrapped", cue)
+                         _("line {number} has {length} characters (limit "
+                           "{max_chars_per_line}): it will be re-wrapped").format(
+                             number=number, length=length,
+                             max_chars_per_line=limits.max_chars_per_line), cue)
         max_lines = limits.max_lines_vertical if self._vertical() else limits.max_lines
         if len(lines) > max_lines:
             self.add(WARNING, "too-many-lines",
-                     f"{len(lines)} lines (limit {max_lines}): split the cue", cue)
+                     _("{n_lines} lines (limit {max_lines}): split the cue").format(
+                         n_lines=len(lines), max_lines=max_lines), cue)
         emoji = find_emoji(text)
         if emoji:
-            self.add(WARNING, "emoji", f"emoji {' '.join(emoji)} will be removed (not drawn; "
-                     "say it in words)", cue)
+            self.add(WARNING, "emoji", _("emoji {emoji} will be removed (not drawn; say "
+                                         "it in words)").format(emoji=' '.join(emoji)), cue)
         missing = sorted(self.uncovered(text, language) - set("".join(emoji)))
         if missing:
             names = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in missing)
             self.add(ERROR, "uncovered-character",
-                     f"no bundled font can draw {names}; remove it or add a font that has it "
-                     "to the style (font=PATH)", cue)
+                     _("no bundled font can draw {names}; remove it or add a font that "
+                       "has it to the style (font=PATH)").format(names=names), cue)
         elif self.video is not None and self.style is not None:
             self.check_layout(cue)
 
@@ -252,14 +267,17 @@ class _Checker:
             if latest is not None:
                 if cue.start < latest.end:
                     self.add(WARNING, "overlap",
-                             f"overlaps cue {latest.index} (which ends at {clock(latest.end)}); "
-                             "both would be on screen at once", cue)
+                             _("overlaps cue {index} (which ends at {end}); both would "
+                               "be on screen at once").format(
+                                 index=latest.index, end=clock(latest.end)), cue)
                 elif cue.start - latest.end < min_gap:
                     gap = cue.start - latest.end
                     self.add(WARNING, "small-gap",
-                             f"starts {gap} ms after cue {latest.index} ends; leave at least "
-                             f"{self.limits.min_gap_frames} frames ({min_gap} ms at "
-                             f"{self.fps:g} fps)", cue)
+                             _("starts {gap} ms after cue {index} ends; leave at least "
+                               "{min_gap_frames} frames ({min_gap} ms at {fps:g} fps)").format(
+                                 gap=gap, index=latest.index,
+                                 min_gap_frames=self.limits.min_gap_frames, min_gap=min_gap,
+                                 fps=self.fps), cue)
             if latest is None or cue.end > latest.end:
                 latest = cue
 
@@ -288,7 +306,9 @@ class FileReport:
 
     def describe_language(self) -> str:
         """`language fr (from the text)`: what `captions check` says of each file."""
-        return f"{self.path}: language {self.language} (from {self.language_rule})"
+        return _("{path}: language {language} (from {rule})").format(
+            path=self.path, language=self.language,
+            rule=_(self.language_rule) if self.language_rule else "-")
 
 
 def check_files(paths: Iterable[Path | str], *, video: Path | str | None = None,

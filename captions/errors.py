@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from config.i18n import _
+
 
 class CaptionsError(Exception):
     """Base of every captions error. The CLI maps it to the invalid-input exit code."""
@@ -16,12 +18,10 @@ class CaptionsError(Exception):
         self.detail = message
         where = ""
         if self.path is not None:
-            where = str(self.path)
-            if line:
-                where += f":{line}"
-            where += ": "
+            where = (_("{path}:{line}: ").format(path=self.path, line=line) if line
+                     else _("{path}: ").format(path=self.path))
         if cue is not None:
-            where += f"cue {cue}: "
+            where += _("cue {cue}: ").format(cue=cue)
         super().__init__(f"{where}{message}")
 
     def __reduce__(self):  # keep the attributes when pickled (multiprocessing)

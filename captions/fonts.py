@@ -36,6 +36,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.i18n import _
+
 from .bidi import CONTROLS
 from .errors import FontCoverageError, RendererUnavailable
 from .markup import EMOJI_CHAR
@@ -96,8 +98,9 @@ def ensure_raqm() -> None:
 
     if not features.check("raqm"):
         raise RendererUnavailable(
-            "Pillow was built without raqm, so Arabic would be drawn disconnected and mirrored: "
-            "install libraqm (Debian/Ubuntu: apt install libraqm0) and reinstall Pillow")
+            _("Pillow was built without raqm, so Arabic would be drawn disconnected and "
+              "mirrored: install libraqm (Debian/Ubuntu: apt install libraqm0) and "
+              "reinstall Pillow"))
 
 
 def _outline_box(font, char: str) -> tuple[float, float] | None:
@@ -138,7 +141,8 @@ def _load_face(key: str) -> Face:
         font = TTFont(str(path), fontNumber=0, lazy=True)
         cmap = font.getBestCmap() or {}
     except Exception as exc:  # fontTools raises many kinds on a non-font file
-        raise FontCoverageError(f"cannot read this font ({exc}); give a .ttf or .otf file",
+        raise FontCoverageError(_("cannot read this font ({exc}); give a .ttf or .otf "
+                                  "file").format(exc=exc),
                                 path=path) from exc
     upem = font["head"].unitsPerEm
     hhea = font["hhea"]
@@ -287,8 +291,9 @@ def split_runs(text: str, language: str, user_font: Path | str | None = None, *,
             key = _pick(cluster, keys, previous)
             if key is None:
                 raise FontCoverageError(
-                    f"no bundled font can draw {cluster[0]!r} (U+{ord(cluster[0]):04X}); remove "
-                    f"it or add a font that has it to the style (font=PATH)", cue=cue)
+                    _("no bundled font can draw {char!r} (U+{ord:04X}); remove it "
+                      "or add a font that has it to the style (font=PATH)").format(
+                        char=cluster[0], ord=ord(cluster[0])), cue=cue)
         if runs and runs[-1][1] == key:
             runs[-1][0] += cluster
         else:

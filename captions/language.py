@@ -16,6 +16,7 @@ from pathlib import Path
 
 from captions.errors import SubtitleReadError
 from captions.markup import is_arabic, is_tifinagh
+from config.i18n import N_, _
 
 # File-name codes (ISO 639-1/-2/-3 and the Amazigh variants) to the language we work with.
 ALIASES: dict[str, str] = {
@@ -109,16 +110,16 @@ def decide_language(path: Path | str | None, text: str, *, given: str | None = N
     if named is not None:
         warning = None
         if {named, read} == {"fr", "en"}:
-            warning = (f"the file name says {named} but the text reads as {read}: check the "
-                       f"file, or pass --lang {read}")
-        return Decided(named, "the file name", warning)
+            warning = _("the file name says {named} but the text reads as {read}: check the "
+                        "file, or pass --lang {read}").format(named=named, read=read)
+        return Decided(named, N_("the file name"), warning)
     if read is not None:
-        return Decided(read, "the text")
+        return Decided(read, N_("the text"))
     if default:
-        return Decided(normalize_language(default), "the setting subtitle_language")
+        return Decided(normalize_language(default), N_("the setting subtitle_language"))
     raise LanguageUnknownError(
-        "cannot tell the language from the file name or the text; "
-        "pass --lang fr, ar, zgh or en (or name the file like capsule.fr.srt)", path=path)
+        _("cannot tell the language from the file name or the text; pass --lang fr, ar, "
+          "zgh or en (or name the file like capsule.fr.srt)"), path=path)
 
 
 def guess_language(path: Path | str | None, text: str, default: str | None = None) -> str:

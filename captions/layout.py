@@ -11,7 +11,8 @@ Rules (BBC subtitle guidelines §3, §10; Netflix French/Arabic guides; see the 
   an article, a preposition or a pronoun avoided (captions.linebreaks, per language), lines
   balanced, no lone short word on a line, no short line above a long one;
 - at most 2 lines (3 on a vertical frame), at most 68% of a 16:9 frame's width (90% for 4:3,
-  1:1 and 9:16), all ink inside the safe area of the frame's shape.
+  1:1 and 9:16), all ink inside the safe area of the frame's shape;
+- on a Short, also clear of what the Shorts player draws over the video (SHORTS_UI).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from config.i18n import _
 
 from .bidi import CONTROLS
 from .errors import LayoutError
@@ -43,6 +46,12 @@ _SHAPES = {
     "square": ((0.05, 0.05, 0.95, 0.95), 0.90, 2),  # 4:3, 1:1, 4:5
     "vertical": ((0.05, 0.125, 0.95, 0.875), 0.90, 3),  # 9:16
 }
+# What the Shorts player covers, as fractions of its 9:16 screen (x0, y0, x1, y1 of the part
+# left clear): the search and menu icons along the top; the title, channel name, subscribe
+# button and progress bar along the bottom quarter; the like, comment, share and remix
+# buttons in a column along the right edge. Cues stay centred, so the clear band is taken
+# symmetric about the middle.
+SHORTS_UI = (0.15, 0.10, 0.85, 0.75)
 
 
 @dataclass(frozen=True)
@@ -58,16 +67,36 @@ class Geometry:
 
 
 @functools.cache
-def geometry(frame_w: int, frame_h: int) -> Geometry:
-    """Safe area, widest line and most lines for a frame of this size."""
+def geometry(frame_w: int, frame_h: int, shorts: bool = False) -> Geometry:
+    """Safe area, widest line and most lines for a frame of this size (`shorts`: as the
+    Shorts player shows it, the safe area also clear of the player's overlays)."""
     if frame_w <= 0 or frame_h <= 0:
-        raise LayoutError(f"frame size {frame_w}x{frame_h} is not a picture size")
+        raise LayoutError(_("frame size {frame_w}x{frame_h} is not a picture size").format(
+                              frame_w=frame_w, frame_h=frame_h))
     ratio = frame_w / frame_h
     shape = "wide" if ratio >= 1.5 else "vertical" if ratio < 0.8 else "square"
     (fx0, fy0, fx1, fy1), widest, lines = _SHAPES[shape]
     safe = (math.ceil(fx0 * frame_w), math.ceil(fy0 * frame_h),
             math.floor(fx1 * frame_w), math.floor(fy1 * frame_h))
-    return Geometry(frame_w, frame_h, shape, safe, math.floor(widest * frame_w), lines)
+    if shorts:
+        clear = shorts_clear_area(frame_w, frame_h)
+        safe = (max(safe[0], clear[0]), max(safe[1], clear[1]),
+                min(safe[2], clear[2]), min(safe[3], clear[3]))
+    max_width = min(math.floor(widest * frame_w), safe[2] - safe[0])
+    return Geometry(frame_w, frame_h, shape, safe, max_width, lines)
+
+
+def shorts_clear_area(frame_w: int, frame_h: int) -> tuple[int, int, int, int]:
+    """The part of a frame that the Shorts player leaves uncovered, in the frame's pixels.
+
+    The player shows the video full width in a 9:16 screen, centred vertically (a square or
+    4:5 video has bars above and below, so less of it lies under the bottom overlays).
+    """
+    screen_h = frame_w * 16 / 9
+    top = (screen_h - frame_h) / 2  # the frame's top in screen pixels (negative: taller)
+    x0, y0, x1, y1 = SHORTS_UI
+    return (math.ceil(x0 * frame_w), max(0, math.ceil(y0 * screen_h - top)),
+            math.floor(x1 * frame_w), min(frame_h, math.floor(y1 * screen_h - top)))
 
 
 def is_rtl(language: str) -> bool:
@@ -138,9 +167,10 @@ def wrap_offsets(text: str, *, max_chars: int | None = MAX_CHARS,
             word = text[words[k][0]:words[k][1]]
             limit = (f"{max_width_px:.0f} px" if max_width_px is not None
                      and (max_chars is None or visible_length(word) <= max_chars)
-                     else f"{max_chars} characters")
-            raise LayoutError(f"the word {word!r} is wider than a line ({limit}); shorten it "
-                              "or add a space where it may break", cue=cue)
+                     else _("{count} characters").format(count=max_chars))
+            raise LayoutError(_("the word {word!r} is wider than a line ({limit}); "
+                                "shorten it or add a space where it may break").format(
+                                  word=word, limit=limit), cue=cue)
 
     texts = [text[a:b] for a, b in words]
     # breakable[k]: a line may start at word k (and the line before may end at word k - 1)
@@ -149,11 +179,14 @@ def wrap_offsets(text: str, *, max_chars: int | None = MAX_CHARS,
     lines = _fewest_lines(n, breakable, fits, max_lines)
     if lines is None:
         limit = max_lines if max_lines is not None else n
-        raise LayoutError(f"the text does not fit on {limit} line(s) of "
-                          f"{f'{max_width_px:.0f} px' if max_width_px is not None else ''}"
-                          f"{' and ' if max_width_px is not None and max_chars else ''}"
-                          f"{f'{max_chars} characters' if max_chars else ''}: "
-                          "split the cue in two or shorten it", cue=cue)
+        bounds = []
+        if max_width_px is not None:
+            bounds.append(_("{width:.0f} px").format(width=max_width_px))
+        if max_chars:
+            bounds.append(_("{count} characters").format(count=max_chars))
+        raise LayoutError(_("the text does not fit on {limit} line(s) of {bounds}: split the "
+                            "cue in two or shorten it").format(
+                              limit=limit, bounds=_(" and ").join(bounds)), cue=cue)
     costs = [0.0] + [break_cost(texts[k - 1], texts[k], language,
                                 authored="\n" in text[words[k - 1][1]:words[k][0]])
                      for k in range(1, n)]
@@ -219,7 +252,7 @@ def _best_breaks(n: int, lines: int, breakable: list[bool], fits: Callable[[int,
             break
         if j == n or breakable[j]:
             layer[(0, j)] = (line_cost(0, j), (j,))
-    for _ in range(lines - 1):
+    for _line in range(lines - 1):
         following: dict[tuple[int, int], tuple[float, tuple[int, ...]]] = {}
         for (h, i), (cost, ends) in layer.items():
             if i == n:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from config.i18n import _
+
 
 @dataclass(frozen=True)
 class Span:
@@ -68,14 +70,17 @@ class Finding:
         """`file:line: cue N: `, leaving out what is unknown (empty when nothing is known)."""
         where = ""
         if self.path is not None:
-            where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
+            where = (_("{path}:{line}: ").format(path=self.path, line=self.line) if self.line
+                     else _("{path}: ").format(path=self.path))
         if self.cue is not None:
-            where += f"cue {self.cue}: "
+            where += _("cue {cue}: ").format(cue=self.cue)
         return where
 
     def __str__(self) -> str:
         """`file:line: cue N: severity: message`, leaving out what is unknown."""
-        return f"{self.where}{self.severity}: {self.message}"
+        return _("{where}{severity}: {message}").format(where=self.where,
+                                                        severity=_(self.severity),
+                                                        message=self.message)
 
     def as_dict(self) -> dict[str, object]:
         return {"severity": self.severity, "code": self.code, "message": self.message,

@@ -31,9 +31,10 @@ from pathlib import Path
 from captions.errors import LayoutError, SubtitleCheckError
 from captions.layout import visible_length, wrap_offsets
 from captions.model import Cue, Span, Track
-from captions.reading import LEFT_OUT, clock
+from captions.reading import clock, left_out
 from captions.units import mark
 from config.atomic import write_bytes
+from config.i18n import _
 
 CHAIN_MAX_GAP_MS = 500
 MAX_CHARS = 42
@@ -60,8 +61,8 @@ def normalize_track(track: Track, *, fps: float = 25.0, max_chars: int = MAX_CHA
     """
     for finding in track.findings:
         if finding.code == "unparsable-timing":
-            reason = finding.message.removesuffix(f"; {LEFT_OUT}")
-            raise SubtitleCheckError(f"{reason}; fix it before normalizing",
+            reason = finding.message.removesuffix(left_out("\0").split("\0", 1)[1])
+            raise SubtitleCheckError(_("{reason}; fix it before normalizing").format(reason=reason),
                                      path=finding.path, line=finding.line, cue=finding.cue)
     timed: list[_Timed] = []
     for cue in track.cues:
@@ -70,8 +71,10 @@ def normalize_track(track: Track, *, fps: float = 25.0, max_chars: int = MAX_CHA
         start = max(cue.start, 0)
         if cue.end <= start:
             raise SubtitleCheckError(
-                f"ends at {clock(cue.end)}, not after its start ({clock(cue.start)}); fix the "
-                "timing line before normalizing", path=track.path, line=cue.source_line,
+                _("ends at {end}, not after its start ({start}); fix the timing line "
+                  "before normalizing").format(
+                    end=clock(cue.end), start=clock(cue.start)),
+                path=track.path, line=cue.source_line,
                 cue=cue.index)
         timed.append(_Timed(cue, start, cue.end))
     timed.sort(key=lambda t: (t.start, t.end, t.cue.index))

@@ -2,7 +2,8 @@
 
 `preview_frame` shows one moment of the video as it will look once burned; `contact_sheet`
 puts every cue over the frame at its midpoint, labelled with its number and time, in a grid,
-so an officer reviews all subtitles at a glance. Both composite `render.render_overlays`
+so an officer reviews all subtitles at a glance. A variant (a Short) is previewed cut and
+reframed, its cues on the segment's clock. Both composite `render.render_overlays`
 output, exactly what the burn composites with ffmpeg.
 """
 
@@ -16,9 +17,11 @@ from fractions import Fraction
 from pathlib import Path
 
 from config.atomic import atomic_write
+from config.i18n import _
 
 from .errors import CaptionsError
 from .model import Track
+from .reframe import output_info
 from .render import Overlay, composite, render_overlays
 from .style import Style
 
@@ -49,8 +52,8 @@ def parse_time(text: str) -> int:
             return round(total * 1000)
     except ValueError:
         pass
-    raise PreviewError(f"time {text!r} is not seconds (12.5) or a clock (00:00:12.5, "
-                       "00:00:12,500)")
+    raise PreviewError(_("time {text!r} is not seconds (12.5) or a clock (00:00:12.5, "
+                         "00:00:12,500)").format(text=text))
 
 
 def clock(ms: int) -> str:
@@ -91,44 +94,61 @@ def _shown_from(fetched_ms: int, info) -> Fraction:
 
 def find_cue(tracks: Sequence[Track], number: int):
     """Cue `number` (1-based, as in the file) of the first track."""
+    if not tracks:
+        raise PreviewError(_("no subtitles are burned here: give a time with --at"))
     track = tracks[0]
     for cue in track.cues:
         if cue.index == number:
             return cue
     where = f" in {track.path}" if track.path else ""
-    raise PreviewError(f"there is no cue {number}{where}: it has cues 1 to "
-                       f"{max((c.index for c in track.cues), default=0)}")
+    raise PreviewError(_("there is no cue {number}{where}: it has cues 1 to {max}").format(
+                           number=number, where=where,
+                           max=max((c.index for c in track.cues), default=0)))
 
 
 def preview_frame(video: Path | str, tracks: Sequence[Track], style: Style, *,
-                  at_ms: int | None = None, cue: int | None = None) -> Preview:
+                  at_ms: int | None = None, cue: int | None = None, cut=None,
+                  frame=None) -> Preview:
     """The frame at `at_ms` (or at the midpoint of cue `cue` of the first track) with the cues
-    showing then drawn over it, at the video's displayed size."""
-    from .video import extract_frame, probe
+    showing then drawn over it, at the video's displayed size.
+
+    `cut`/`frame` (captions.reframe): a variant's picture — times and tracks on the
+    segment's clock, the frame reframed as the burn does it."""
+    from .video import probe
 
     if (at_ms is None) == (cue is None):
-        raise PreviewError("give either a time or a cue number")
-    info = probe(video)
+        raise PreviewError(_("give either a time or a cue number"))
+    source = probe(video)
+    info = output_info(source, cut, frame)
     if cue is not None:
         chosen = find_cue(tracks, cue)
         if not chosen.text.strip():
-            raise PreviewError(f"cue {cue} is empty: nothing to preview")
+            raise PreviewError(_("cue {cue} is empty: nothing to preview").format(cue=cue))
         at_ms = (chosen.start + chosen.end) // 2
     elif at_ms >= info.duration_ms:
-        raise PreviewError(f"time {at_ms / 1000:.3f} s is past the end of the video "
-                           f"({info.duration_ms / 1000:.3f} s): give an earlier --at",
+        raise PreviewError(_("time {at:.3f} s is past the end of the video "
+                             "({duration:.3f} s): give an earlier --at").format(
+                               at=at_ms / 1000, duration=info.duration_ms / 1000),
                            path=info.path)
     overlays = render_overlays(list(tracks), info.width, info.height, style)
     fetched = _frame_time(at_ms, info)
-    frame = extract_frame(video, fetched, info=info)
+    picture = _picture(video, source, fetched, cut, frame)
     shown = _shown_from(fetched, info)
     showing = sum(1 for o in overlays if o.start_ms <= shown < o.end_ms)
-    return Preview(composite(frame, overlays, shown), at_ms, showing)
+    return Preview(composite(picture, overlays, shown), at_ms, showing)
+
+
+def _picture(video: Path | str, source, t_ms: int, cut, frame):
+    """The source frame shown at `t_ms` of the output's clock, reframed like the burn."""
+    from .video import extract_frame
+
+    return extract_frame(video, t_ms + (cut.start_ms if cut is not None else 0), info=source,
+                         frame=frame)
 
 
 def contact_sheet(video: Path | str, tracks: Sequence[Track], style: Style, *,
                   columns: int | None = None, tile_width: int = TILE_WIDTH,
-                  progress: Callable[[int, int], None] | None = None):
+                  progress: Callable[[int, int], None] | None = None, cut=None, frame=None):
     """A grid of the frame at every cue's midpoint with every cue showing then, labelled
     "#N  start – end" (prefixed by the language when there are several tracks).
 
@@ -138,15 +158,17 @@ def contact_sheet(video: Path | str, tracks: Sequence[Track], style: Style, *,
     from PIL import Image, ImageDraw
 
     from .fonts import pil_font
-    from .video import extract_frame, probe
+    from .video import probe
 
-    info = probe(video)
+    source = probe(video)
+    info = output_info(source, cut, frame)
     overlays = render_overlays(list(tracks), info.width, info.height, style)
     moments: dict[int, list[Overlay]] = {}
     for overlay in sorted(overlays, key=lambda o: (o.track_index, o.start_ms, o.cue_index)):
         moments.setdefault((overlay.start_ms + overlay.end_ms) // 2, []).append(overlay)
     if not moments:
-        raise PreviewError("the subtitles have no cue with text: nothing to put on a sheet")
+        raise PreviewError(_("the subtitles have no cue with text: nothing to put on a "
+                             "sheet"))
     tiles = sorted(moments.items())
     columns = columns or min(len(tiles), 4 if info.width >= info.height else 6)
     tile_width = min(tile_width, info.width)
@@ -158,8 +180,8 @@ def contact_sheet(video: Path | str, tracks: Sequence[Track], style: Style, *,
     font = pil_font("latin", LABEL_HEIGHT * 0.6)
     for i, (t_ms, cues) in enumerate(tiles):
         fetched = _frame_time(t_ms, info)
-        frame = extract_frame(video, fetched, info=info)
-        picture = composite(frame, overlays, _shown_from(fetched, info))
+        picture = composite(_picture(video, source, fetched, cut, frame), overlays,
+                            _shown_from(fetched, info))
         picture = picture.resize((tile_width, tile_height), Image.Resampling.LANCZOS)
         row, col = divmod(i, columns)
         x = GAP + col * (tile_width + GAP)
@@ -180,10 +202,12 @@ def save_png(image, path: Path | str) -> Path:
     """Write `image` as PNG atomically (config.atomic): the old file or the new, never torn."""
     path = Path(path)
     if not path.parent.is_dir():
-        raise PreviewError(f"cannot write there: no such folder {path.parent}", path=path)
+        raise PreviewError(_("cannot write there: no such folder {parent}").format(
+                               parent=path.parent), path=path)
     try:
         with atomic_write(path, binary=True) as handle:
             image.save(handle, "PNG")
     except OSError as exc:
-        raise PreviewError(f"cannot write there: {exc.strerror or exc}", path=path) from exc
+        raise PreviewError(_("cannot write there: {reason}").format(
+                               reason=exc.strerror or exc), path=path) from exc
     return path

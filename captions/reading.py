@@ -38,9 +38,15 @@ from captions.errors import SubtitleReadError
 from captions.language import decide_language
 from captions.markup import Markup, parse_markup
 from captions.model import Cue, Finding, Track
+from config.i18n import N_, _
 
 FORMATS = ("srt", "vtt", "ass", "ssa")
-LEFT_OUT = "fix it, this cue is left out until then"  # ends every unparsable-timing message
+LEFT_OUT = N_("fix it, this cue is left out until then")  # ends every unparsable-timing message
+
+
+def left_out(problem: str) -> str:
+    """An unparsable-timing message: the problem, then what happens to the cue."""
+    return _("{problem}; {left_out}").format(problem=problem, left_out=_(LEFT_OUT))
 NO_ITALIC_LANGUAGES = frozenset({"ar", "zgh"})
 
 _TS = r"(-?)(?:(\d+):)?(\d+):(\d+)[,.](\d+)"
@@ -71,7 +77,8 @@ def read_track(path: Path | str, *, encoding: str | None = None,
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SubtitleReadError(f"cannot read the file: {exc.strerror or exc}", path=path) from exc
+        raise SubtitleReadError(_("cannot read the file: {reason}").format(
+                                    reason=exc.strerror or exc), path=path) from exc
     text, used, findings = decode_bytes(data, encoding, path=path)
     fmt = detect_format(path, text)
     return track_from_text(text, fmt, path=path, language=language, encoding=used,
@@ -87,16 +94,17 @@ def decode_bytes(data: bytes, encoding: str | None = None, *,
             codec = codecs.lookup(encoding).name
         except LookupError:
             raise SubtitleReadError(
-                f"unknown encoding {encoding!r}; pass a Python codec name such as "
-                "utf-8, utf-16 or cp1256", path=path) from None
+                _("unknown encoding {encoding!r}; pass a Python codec name such as "
+                  "utf-8, utf-16 or cp1256").format(encoding=encoding), path=path) from None
         if codec == "utf-8":
             codec = "utf-8-sig"  # a BOM is a BOM even when the caller said utf-8
         elif codec not in ("utf-16", "utf-32") and not codec.startswith("utf") \
                 and _is_utf8_text(data):
             findings.append(Finding(
                 "warning", "encoding-mismatch",
-                f"the file is valid UTF-8 but was decoded as {encoding} as asked; "
-                "if the text looks wrong, drop --encoding", path=_as_path(path)))
+                _("the file is valid UTF-8 but was decoded as {encoding} as asked; if "
+                  "the text looks wrong, drop --encoding").format(
+                    encoding=encoding), path=_as_path(path)))
         label = encoding
     elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         codec, label = "utf-32", "UTF-32"
@@ -109,14 +117,15 @@ def decode_bytes(data: bytes, encoding: str | None = None, *,
     except UnicodeDecodeError as exc:
         line = data[:exc.start].decode(codec, errors="replace").count("\n") + 1
         raise SubtitleReadError(
-            f"byte 0x{data[exc.start]:02X} is not valid {label}; pass --encoding with the "
-            "file's encoding (e.g. --encoding cp1256 for old Arabic files)",
+            _("byte 0x{byte:02X} is not valid {label}; pass --encoding with "
+              "the file's encoding (e.g. --encoding cp1256 for old Arabic files)").format(
+                byte=data[exc.start], label=label),
             path=path, line=line) from None
     if "\x00" in text:
         line = text[:text.index("\x00")].count("\n") + 1
         raise SubtitleReadError(
-            "NUL bytes in the text (UTF-16 without a byte-order mark?); pass "
-            "--encoding utf-16-le or --encoding utf-16-be", path=path, line=line)
+            _("NUL bytes in the text (UTF-16 without a byte-order mark?); pass "
+              "--encoding utf-16-le or --encoding utf-16-be"), path=path, line=line)
     return text, ("utf-8" if codec == "utf-8-sig" else codec), findings
 
 
@@ -143,8 +152,8 @@ def detect_format(path: Path | str | None, text: str) -> str:
         return suffix
     if "-->" in text:
         return "srt"
-    raise SubtitleReadError("not a subtitle file this tool reads: expected SRT (.srt), "
-                            "WebVTT (.vtt) or ASS/SSA (.ass, .ssa)", path=path)
+    raise SubtitleReadError(_("not a subtitle file this tool reads: expected SRT (.srt), "
+                              "WebVTT (.vtt) or ASS/SSA (.ass, .ssa)"), path=path)
 
 
 def track_from_text(text: str, fmt: str, *, path: Path | str | None = None,
@@ -175,8 +184,9 @@ def parse_text(text: str, fmt: str, *, path: Path | str | None = None,
     that is not of the format at all raises SubtitleReadError.
     """
     if fmt not in FORMATS:
-        raise SubtitleReadError(f"unknown subtitle format {fmt!r}; expected one of "
-                                + ", ".join(FORMATS), path=path)
+        raise SubtitleReadError(_("unknown subtitle format {fmt!r}; expected one of "
+                                  "{formats}").format(fmt=fmt, formats=", ".join(FORMATS)),
+                                path=path)
     sink = findings if findings is not None else []
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")  # not splitlines(): U+2028 and friends are text, not line ends
@@ -193,18 +203,18 @@ def parse_timing(line: str) -> _Timing | str:
     """A timing line to times in ms, or the reason it cannot be read."""
     match = _TIMING.match(line)
     if not match:
-        return "expected HH:MM:SS,mmm --> HH:MM:SS,mmm"
+        return _("expected HH:MM:SS,mmm --> HH:MM:SS,mmm")
     groups = match.groups()
     rest = groups[10]
     if rest and not rest[0].isspace():
-        return f"unexpected {rest.strip()!r} after the end time"
+        return _("unexpected {rest!r} after the end time").format(rest=rest.strip())
     times = []
     short = False
     for sign, hours, minutes, seconds, fraction in (groups[0:5], groups[5:10]):
         if int(minutes) > 59 or int(seconds) > 59:
-            return "minutes and seconds go up to 59"
+            return _("minutes and seconds go up to 59")
         if len(fraction) > 3:
-            return "the milliseconds field has more than 3 digits"
+            return _("the milliseconds field has more than 3 digits")
         short = short or len(fraction) < 3
         ms = timestamp_to_ms((hours or "0", minutes, seconds, fraction))
         times.append(-ms if sign else ms)
@@ -275,7 +285,7 @@ class _Scanner:
             if timing_at is not None:
                 if not at_block_start:
                     self.warn("missing-blank-line",
-                              "no blank line before this cue; read as a new cue", i + 1,
+                              _("no blank line before this cue; read as a new cue"), i + 1,
                               self.ordinal + 1)
                 self._start_cue(timing_at)
                 i = timing_at + 1
@@ -283,16 +293,19 @@ class _Scanner:
                 continue
             if at_block_start and not self.discarding:
                 if self.open is None:
-                    self.warn("stray-text", f"text outside any cue ignored: {line.strip()!r}",
+                    self.warn("stray-text", _("text outside any cue ignored: {line!r}").format(
+                                                line=line.strip()),
                               i + 1)
                     while i < len(lines) and lines[i].strip():
                         i += 1
                     continue
-                self.warn("blank-in-cue", "blank line inside the cue's text; the text after "
-                          "it is kept as the next line of the same cue", i + 1, self.ordinal)
+                self.warn("blank-in-cue", _("blank line inside the cue's text; the text "
+                                            "after it is kept as the next line of the "
+                                            "same cue"), i + 1, self.ordinal)
             elif not self.vtt and not self.discarding and isinstance(parse_timing(line), _Timing):
-                self.warn("timing-in-text", "a timing line inside the cue's text is kept as "
-                          "text; add a blank line and a cue number if it starts a new cue",
+                self.warn("timing-in-text", _("a timing line inside the cue's text is "
+                                              "kept as text; add a blank line and a cue "
+                                              "number if it starts a new cue"),
                           i + 1, self.ordinal)
             if not self.discarding:
                 self.body.append(line.strip())
@@ -304,7 +317,8 @@ class _Scanner:
     def _skip_vtt_header(self) -> int:
         lines = self.lines
         if not lines or not lines[0].startswith("WEBVTT"):
-            self.warn("missing-header", "no WEBVTT header on line 1; read as WebVTT anyway", 1)
+            self.warn("missing-header", _("no WEBVTT header on line 1; read as WebVTT "
+                                          "anyway"), 1)
             return 0
         i = 1
         while i < len(lines) and lines[i].strip():
@@ -339,15 +353,17 @@ class _Scanner:
         timing = parse_timing(self.lines[timing_at])
         if isinstance(timing, str):
             self.warn("unparsable-timing",
-                      f"unparsable timing line {self.lines[timing_at].strip()!r} ({timing}); "
-                      + LEFT_OUT, line_no, self.ordinal, severity="error")
+                      left_out(_("unparsable timing line {line!r} ({timing})").format(
+                          line=self.lines[timing_at].strip(), timing=timing)),
+                      line_no, self.ordinal, severity="error")
             self.discarding = True
             return
         if timing.short_ms:
             self.warn("short-milliseconds",
-                      f"ambiguous short millisecond field in {self.lines[timing_at].strip()!r}: "
-                      f"read as {clock(timing.start)} --> {clock(timing.end)}; "
-                      "write 3 digits (,500 or ,005)", line_no, self.ordinal)
+                      _("ambiguous short millisecond field in {timing!r}: "
+                        "read as {start} --> {end}; write 3 digits (,500 or ,005)").format(
+                          timing=self.lines[timing_at].strip(),
+                          start=clock(timing.start), end=clock(timing.end)), line_no, self.ordinal)
         self.open = (timing, line_no, self.ordinal)
         self.discarding = False
 
@@ -369,8 +385,8 @@ def _report_emoji(markup: Markup, findings: list[Finding], path: Path | None, li
                   cue: int) -> None:
     if markup.emoji:
         findings.append(Finding(
-            "warning", "emoji", f"emoji removed: {' '.join(markup.emoji)} (not drawn; say it "
-            "in words)", path, line, cue))
+            "warning", "emoji", _("emoji removed: {emoji} (not drawn; say it in words)").format(
+                                    emoji=' '.join(markup.emoji)), path, line, cue))
 
 
 def clock(ms: int) -> str:
@@ -420,7 +436,8 @@ def _parse_ass(lines: list[str], fmt: str, path: Path | None,
             if not comment:
                 findings.append(Finding(
                     "error", "unparsable-timing",
-                    f"unparsable time {bad[0]!r} (expected H:MM:SS.cc); {LEFT_OUT}", path,
+                    left_out(_("unparsable time {time!r} (expected H:MM:SS.cc)").format(
+                        time=bad[0])), path,
                     number, ordinal))
             continue
         events.append((number, comment, ordinal))
@@ -429,11 +446,13 @@ def _parse_ass(lines: list[str], fmt: str, path: Path | None,
             warnings.simplefilter("always")
             subs = pysubs2.SSAFile.from_string("\n".join(fed), format_=fmt)
     except (pysubs2.Pysubs2Error, ValueError, KeyError, IndexError) as exc:
-        raise SubtitleReadError(f"not a valid {fmt.upper()} file: {exc}", path=path) from None
+        raise SubtitleReadError(_("not a valid {fmt} file: {exc}").format(
+                                    fmt=fmt.upper(), exc=exc), path=path) from None
     for message in dict.fromkeys(str(w.message) for w in caught):  # "Failed to parse layer…"
         findings.append(Finding(
-            "warning", "ass-field", f"{message[:1].lower()}{message[1:]}; fix that field of "
-            "the Style or Dialogue lines", path))
+            "warning", "ass-field", _("{problem}; fix that field of the Style or Dialogue "
+                                      "lines").format(
+                                        problem=message[:1].lower() + message[1:]), path))
     if len(subs.events) != len(events):  # pysubs2 saw the events differently: no line numbers
         numbers = itertools.count(1)
         events = [(0, event.is_comment, 0 if event.is_comment else next(numbers))

@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
+from config.i18n import _
+
 from . import bidi
 from .errors import CaptionsError, LayoutError
 from .fonts import ensure_raqm, face, pil_font, remove_emoji, script_of, split_runs
@@ -271,7 +273,8 @@ def _wrap(cue: Cue, language: str, style: Style, geo: Geometry):
         tuple_styles = tuple(flat_styles)
         return setter, [(flat[a:b], tuple_styles[a:b]) for a, b in offsets]
     assert error is not None
-    raise LayoutError(f"{error.detail} (even at {style.floor:.0%} of the normal size)",
+    raise LayoutError(_("{detail} (even at {floor:.0%} of the normal size)").format(
+                          detail=error.detail, floor=style.floor),
                       cue=cue.index)
 
 
@@ -432,7 +435,7 @@ def layout_cue(cue: Cue, language: str, frame_w: int, frame_h: int,
     burn what the burn would refuse.
     """
     ensure_raqm()
-    setter, lines = _wrap(cue, language, style, geometry(frame_w, frame_h))
+    setter, lines = _wrap(cue, language, style, geometry(frame_w, frame_h, style.shorts))
     if not lines:
         return (), 0.0
     return tuple(text for text, _ in lines), setter.size
@@ -478,7 +481,7 @@ def place_cue(cue: Cue, language: str, frame_w: int, frame_h: int, style: Style,
     """Set and place one cue for a frame of this size, without drawing it; None when the
     cue has nothing to draw (see `render_cue`, which is this followed by `PlacedCue.draw`)."""
     ensure_raqm()
-    geo = geometry(frame_w, frame_h)
+    geo = geometry(frame_w, frame_h, style.shorts)
     setter, lines = _wrap(cue, language, style, geo)
     if not lines:
         return None
@@ -494,10 +497,11 @@ def place_cue(cue: Cue, language: str, frame_w: int, frame_h: int, style: Style,
     y = block_y(geo, 0, height, top=cue.top, reserved=reserved)
     sx0, sy0, sx1, sy1 = geo.safe
     if width > sx1 - sx0 or y < sy0 or y + height > sy1:
-        raise LayoutError("the cue does not fit inside the safe area of a "
-                          f"{frame_w}x{frame_h} frame"
-                          + (" beside the cues showing with it" if reserved else "")
-                          + ": shorten it or split it in two", cue=cue.index)
+        message = (_("the cue does not fit inside the safe area of a {w}x{h} frame beside the "
+                     "cues showing with it: shorten it or split it in two") if reserved
+                   else _("the cue does not fit inside the safe area of a {w}x{h} frame: "
+                          "shorten it or split it in two"))
+        raise LayoutError(message.format(w=frame_w, h=frame_h), cue=cue.index)
     x = min(max(x, sx0), sx1 - width)
     return PlacedCue(x, y, width, height, language, setter.size, style, tuple(lines))
 
@@ -584,7 +588,7 @@ def iter_placements(tracks: list[Track], frame_w: int, frame_h: int,
     rather than drawn over it. A cue that would cover the style's `text_region` goes to the
     other edge. Errors name the track's file, the cue's line and number.
     """
-    geo = geometry(frame_w, frame_h)
+    geo = geometry(frame_w, frame_h, style.shorts)
     gap = _gap(geo, style)
     taken = {False: 0, True: 0}  # edge (top?) → pixels used by earlier tracks
 
@@ -617,8 +621,9 @@ def iter_placements(tracks: list[Track], frame_w: int, frame_h: int,
                 edge = not edge
                 box, offset = place(track_index, track, placed, cue, edge)
                 if _covers_region(box, style, frame_h):
-                    raise LayoutError("the cue covers the style's text_region at the top and at "
-                                      "the bottom of the frame: shorten it or narrow the region",
+                    raise LayoutError(_("the cue covers the style's text_region at the "
+                                        "top and at the bottom of the frame: shorten it "
+                                        "or narrow the region"),
                                       path=track.path, line=cue.source_line, cue=cue.index)
             placed.append((cue.start, cue.end, box.height, edge, offset))
             extent[edge] = max(extent[edge], offset + box.height)

@@ -13,6 +13,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.i18n import _
+
 from .errors import CaptionsError
 from .markup import parse_color
 
@@ -38,7 +40,8 @@ def parse_colour(text: str) -> tuple[int, int, int]:
         return _COLOURS[value]
     rgb = parse_color(value)
     if rgb is None:
-        raise StyleError(f"colour {text!r} is not #rrggbb or one of {', '.join(_COLOURS)}")
+        raise StyleError(_("colour {text!r} is not #rrggbb or one of {_COLOURS}").format(
+                             text=text, _COLOURS=', '.join(_COLOURS)))
     return rgb
 
 
@@ -62,38 +65,49 @@ class Style:
     # (a lower third, a caption burned in the source): cues move to the other edge rather
     # than cover it. Written text_region=0.8-1 (or 80%-100%).
     text_region: tuple[float, float] | None = None
+    # A Short: cues kept clear of what the Shorts player draws over the video (layout.SHORTS_UI).
+    shorts: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise StyleError(f"style {self.kind!r} is unknown: use outline or box")
+            raise StyleError(_("style {kind!r} is unknown: use outline or box").format(
+                                 kind=self.kind))
         if self.outline < MIN_OUTLINE:
-            raise StyleError(f"outline={self.outline:g} is too thin to read over a bright frame: "
-                             f"use at least {MIN_OUTLINE:g} (fraction of the em)")
+            raise StyleError(_("outline={outline:g} is too thin to read over a bright "
+                               "frame: use at least {MIN_OUTLINE:g} (fraction of the em)").format(
+                                 outline=self.outline, MIN_OUTLINE=MIN_OUTLINE))
         if not MIN_BOX_OPACITY <= self.box_opacity <= 1:
-            raise StyleError(f"box_opacity={self.box_opacity:g} must be from "
-                             f"{MIN_BOX_OPACITY:g} to 1 so text stays readable")
+            raise StyleError(_("box_opacity={box_opacity:g} must be from "
+                               "{MIN_BOX_OPACITY:g} to 1 so text stays readable").format(
+                                 box_opacity=self.box_opacity, MIN_BOX_OPACITY=MIN_BOX_OPACITY))
         if not 0 <= self.padding <= 2:
-            raise StyleError(f"padding={self.padding:g} must be from 0 to 2 (em)")
+            raise StyleError(_("padding={padding:g} must be from 0 to 2 (em)").format(
+                                 padding=self.padding))
         if self.line_height is not None and not 0.02 <= self.line_height <= 0.15:
-            raise StyleError(f"line_height={self.line_height:g} must be from 0.02 to 0.15 "
-                             "(fraction of the frame height; 0.075 is the BBC's 7.5%)")
+            raise StyleError(_("line_height={line_height:g} must be from 0.02 to 0.15 "
+                               "(fraction of the frame height; 0.075 is the BBC's 7.5%)").format(
+                                 line_height=self.line_height))
         if not 0.3 <= self.floor <= 1:
-            raise StyleError(f"floor={self.floor:g} must be from 0.3 to 1 (fraction of the size)")
+            raise StyleError(_("floor={floor:g} must be from 0.3 to 1 (fraction of the "
+                               "size)").format(floor=self.floor))
         if self.arabic not in ("arabic", "naskh"):
-            raise StyleError(f"arabic={self.arabic!r} is unknown: use arabic or naskh")
+            raise StyleError(_("arabic={arabic!r} is unknown: use arabic or naskh").format(
+                                 arabic=self.arabic))
         if self.text_region is not None:
             top, bottom = self.text_region
             if not 0 <= top < bottom <= 1:
-                raise StyleError(f"text_region={top:g}-{bottom:g} must be two fractions of the "
-                                 "frame height, top first, e.g. text_region=0.8-1")
+                raise StyleError(_("text_region={top:g}-{bottom:g} must be two fractions "
+                                   "of the frame height, top first, e.g. "
+                                   "text_region=0.8-1").format(top=top, bottom=bottom))
         if self.font is not None and not Path(self.font).is_file():
-            raise StyleError(f"font file {self.font} does not exist: give the path of a .ttf/.otf")
+            raise StyleError(_("font file {font} does not exist: give the path of a "
+                               ".ttf/.otf").format(font=self.font))
 
     @classmethod
     def from_name(cls, name: str) -> Style:
         """The named preset: "outline" (white, black outline) or "box" (white on a black box)."""
         if name not in KINDS:
-            raise StyleError(f"style {name!r} is unknown: use outline or box")
+            raise StyleError(_("style {name!r} is unknown: use outline or box").format(name=name))
         return cls(kind=name)
 
     @classmethod
@@ -112,14 +126,15 @@ class Style:
                 if i == 0:
                     changes["kind"] = item
                     if item not in KINDS:
-                        raise StyleError(f"style {item!r} is unknown: use outline or box")
+                        raise StyleError(_("style {item!r} is unknown: use outline or box").format(
+                                             item=item))
                     continue
-                raise StyleError(f"style override {item!r} is not key=value")
+                raise StyleError(_("style override {item!r} is not key=value").format(item=item))
             key, raw = (s.strip() for s in item.split("=", 1))
             key = key.replace("-", "_").replace("colour", "color")
             if key not in fields:
-                raise StyleError(f"style key {key!r} is unknown: use one of "
-                                 f"{', '.join(sorted(fields))}")
+                raise StyleError(_("style key {key!r} is unknown: use one of {sorted}").format(
+                                     key=key, sorted=', '.join(sorted(fields))))
             changes[key] = _convert(key, raw)
         return dataclasses.replace(style, **changes)
 
@@ -149,5 +164,6 @@ def _convert(key: str, raw: str) -> object:
                 raise ValueError(raw)
             return raw.lower() in ("true", "yes", "1")
     except ValueError:
-        raise StyleError(f"style {key}={raw!r} is not a valid value") from None
+        raise StyleError(_("style {key}={raw!r} is not a valid value").format(
+                             key=key, raw=raw)) from None
     return raw

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from config.i18n import _
+
 LRI, PDI, LRM, NBSP = "\u2066", "\u2069", "\u200e", "\u00a0"
 
 _D = "[0-9\u0660-\u0669\u06f0-\u06f9]"  # ASCII, Arabic-Indic and Extended Arabic-Indic digits
@@ -60,13 +62,13 @@ class Unit:
     def hazard(self) -> str | None:
         """What the bidi algorithm or a line break would do to it, or None when harmless."""
         if self.kind == "date-words":
-            return "a line break could split the date"
+            return _("a line break could split the date")
         if self.kind == "latin":
             return None  # strong letters keep their order on their own
         if " " in self.text or "\u00a0" in self.text:
-            return "the bidi algorithm reverses its groups and a line break could split it"
+            return _("the bidi algorithm reverses its groups and a line break could split it")
         if re.search(r"[^\w]", self.text):
-            return "the bidi algorithm moves its punctuation"
+            return _("the bidi algorithm moves its punctuation")
         return None
 
 

@@ -15,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from captions.errors import VideoError
+from config.i18n import _
 
 # Channel layouts ffmpeg prints, by number of channels.
 _LAYOUT_CHANNELS = {
@@ -109,9 +110,9 @@ def probe(path: Path | str) -> VideoInfo:
     """Describe a video file; VideoError (one line, naming the file) when it is not usable."""
     path = Path(path)
     if not path.exists():
-        raise VideoError("file not found", path=path)
+        raise VideoError(_("file not found"), path=path)
     if path.is_dir():
-        raise VideoError("is a folder, not a video file", path=path)
+        raise VideoError(_("is a folder, not a video file"), path=path)
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_path(path),
            "-map", "0:V:0?", "-map", "0:a?", "-c", "copy", "-f", "null",
            "-progress", "pipe:1", "-nostats", "-"]
@@ -122,8 +123,9 @@ def probe(path: Path | str) -> VideoInfo:
     info = _parse_dump(path, dump)
     damaged = _CORRUPT_PACKETS.search(dump)
     if damaged:
-        raise VideoError(f"truncated or corrupt video ({_strip_prefix(damaged.group(0))}): "
-                         "copy or export it again", path=path)
+        raise VideoError(_("truncated or corrupt video ({reason}): copy or export "
+                           "it again").format(
+                             reason=_strip_prefix(damaged.group(0))), path=path)
     counted = re.findall(r"^frame=(\d+)$", done.stdout.decode(errors="replace"), re.M)
     if counted and int(counted[-1]) > 0:
         info = replace(info, frames=int(counted[-1]))
@@ -146,15 +148,18 @@ def _looks_like_media(path: Path) -> bool:
 
 def _open_failure(dump: str, media: bool) -> str:
     if not media and ("moov atom not found" in dump or "Invalid data found" in dump):
-        return "not a video file ffmpeg can read: check the file name and format"
+        return _("not a video file ffmpeg can read: check the file name and format")
     if "moov atom not found" in dump:
-        return "truncated or corrupt video (moov atom not found): copy or export it again"
+        return _("truncated or corrupt video (moov atom not found): copy or export it again")
     if "Invalid data found" in dump or "could not find codec parameters" in dump.lower():
-        return "not a video file ffmpeg can read: check the file name and format"
+        return _("not a video file ffmpeg can read: check the file name and format")
     if "Permission denied" in dump:
-        return "cannot be read: permission denied"
+        return _("cannot be read: permission denied")
     last = [line for line in dump.splitlines() if line.strip()]
-    return "cannot be opened as a video" + (f" ({_strip_prefix(last[-1])})" if last else "")
+    if last:
+        return _("cannot be opened as a video ({reason})").format(
+            reason=_strip_prefix(last[-1]))
+    return _("cannot be opened as a video")
 
 
 def _strip_prefix(line: str) -> str:
@@ -218,15 +223,17 @@ def _parse_dump(path: Path, dump: str) -> VideoInfo:
             try:
                 video = _parse_video(body)
             except ValueError:
-                raise VideoError(f"ffmpeg cannot tell the video's frame size ({body.strip()}): "
-                                 "export it again as H.264 MP4", path=path) from None
+                raise VideoError(_("ffmpeg cannot tell the video's frame size ({body}): "
+                                   "export it again as H.264 MP4").format(
+                                     body=body.strip()), path=path) from None
             video["rotation"] = _rotation(lines, i)
         elif kind == "Audio":
             audios.append(replace(_parse_audio(body), language=tag,
                                   title=_stream_title(lines, i)))
             audio = audio or audios[0]
     if video is None:
-        raise VideoError("no video stream (audio only or not a video): choose the video file",
+        raise VideoError(_("no video stream (audio only or not a video): choose the "
+                           "video file"),
                          path=path)
     rotation = video["rotation"]
     cw, ch = video["size"]
@@ -265,7 +272,7 @@ def _parse_video(body: str) -> dict:
                 elif token in _COLOR_SPACES:
                     space = prim = trc = token
     if size is None:
-        raise ValueError(f"no frame size in stream line: {body}")
+        raise ValueError(_("no frame size in stream line: {body}").format(body=body))
     rate = fps or tbr or "25"
     return {"codec": codec, "pix_fmt": pix_fmt, "range": crange, "space": space,
             "primaries": prim, "trc": trc, "size": size, "fps": _parse_fps(rate)}
@@ -324,7 +331,8 @@ def verify_decodes(path: Path | str, *, timeout: float | None = None) -> None:
     try:
         done = subprocess.run(cmd, capture_output=True, check=False, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        raise VideoError(f"decoding took longer than {timeout:g} s", path=path) from exc
+        raise VideoError(_("decoding took longer than {timeout:g} s").format(
+                             timeout=timeout), path=path) from exc
     errors = done.stderr.decode("utf-8", errors="replace").strip()
     if done.returncode != 0 or errors:
         raise VideoError(decode_failure(errors), path=path)
@@ -333,41 +341,56 @@ def verify_decodes(path: Path | str, *, timeout: float | None = None) -> None:
 def decode_failure(errors: str) -> str:
     """The one-line message for a video that does not decode cleanly."""
     first = next((_strip_prefix(line) for line in errors.splitlines() if line.strip()), "")
-    return ("truncated or corrupt video" + (f" ({first})" if first else "")
-            + ": copy or export it again")
+    if first:
+        return _("truncated or corrupt video ({reason}): copy or export it again").format(
+            reason=first)
+    return _("truncated or corrupt video: copy or export it again")
 
 
-def extract_frame(path: Path | str, t_ms: int, *, info: VideoInfo | None = None):
+def extract_frame(path: Path | str, t_ms: int, *, info: VideoInfo | None = None,
+                  frame=None):
     """The frame shown at t (the last frame with n/fps <= t), upright, as a PIL RGB image.
 
     Seeks half a frame before the wanted frame's time so that rounding of the seek target
-    can never skip it, and asks for exactly one frame.
+    can never skip it, and asks for exactly one frame. `frame` (captions.reframe.Frame):
+    reframed by the filters the burn uses, so a variant's preview is its burned picture.
     """
     from PIL import Image
 
     path = Path(path)
     info = info or probe(path)
     if t_ms < 0:
-        raise VideoError(f"time {t_ms} ms is before the start", path=path)
+        raise VideoError(_("time {t_ms} ms is before the start").format(t_ms=t_ms), path=path)
     n = info.frame_at(t_ms)
     if info.frames is not None:
         if n >= info.frames:
-            raise VideoError(f"time {t_ms} ms is past the last frame ({info.frames} frames)",
+            raise VideoError(_("time {t_ms} ms is past the last frame ({frames} frames)").format(
+                                 t_ms=t_ms, frames=info.frames),
                              path=path)
     elif t_ms >= info.duration_ms:
-        raise VideoError(f"time {t_ms} ms is past the end ({info.duration_ms} ms)", path=path)
+        raise VideoError(_("time {t_ms} ms is past the end ({duration_ms} ms)").format(
+                             t_ms=t_ms, duration_ms=info.duration_ms), path=path)
     seek = max(Fraction(0), (n - Fraction(1, 2)) / info.fps)
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
     if seek > 0:
         cmd += ["-ss", f"{float(seek):.6f}"]
-    cmd += ["-i", ffmpeg_path(path), "-map", "0:V:0", "-frames:v", "1",
-            "-vf", f"scale=in_color_matrix={info.matrix},format=rgb24",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    rgb = f"scale=in_color_matrix={info.matrix},format=rgb24"
+    width, height = info.width, info.height
+    if frame is None:
+        cmd += ["-i", ffmpeg_path(path), "-map", "0:V:0", "-vf", rgb]
+    else:
+        from .reframe import reframe_chain
+
+        width, height = frame.size(info)
+        graph = ";".join(["[0:V:0]format=yuv420p[src]", *reframe_chain(info, frame, "src", "v"),
+                          f"[v]{rgb}[out]"])
+        cmd += ["-i", ffmpeg_path(path), "-filter_complex", graph, "-map", "[out]"]
+    cmd += ["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     done = subprocess.run(cmd, capture_output=True, check=False)
     raw = done.stdout
-    expected = info.width * info.height * 3
+    expected = width * height * 3
     if done.returncode != 0 or len(raw) != expected:
         errors = done.stderr.decode("utf-8", errors="replace").strip()
         raise VideoError(decode_failure(errors) if errors
                          else f"no frame at {t_ms} ms", path=path)
-    return Image.frombytes("RGB", (info.width, info.height), raw)
+    return Image.frombytes("RGB", (width, height), raw)

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from config.i18n import _
+
 
 @contextlib.contextmanager
 def atomic_write(path: Path | str, mode: int = 0o644, *, binary: bool = False,
@@ -20,7 +22,8 @@ def atomic_write(path: Path | str, mode: int = 0o644, *, binary: bool = False,
     """Open a temp file beside `path`; on success it replaces `path` with the given mode."""
     target = Path(path)
     if refuse_symlink and target.is_symlink():
-        raise PermissionError(errno.EPERM, "refusing to write through a symbolic link", str(target))
+        raise PermissionError(errno.EPERM, _("refusing to write through a symbolic link"),
+                              str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     tmp = Path(tmp_name)

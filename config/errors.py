@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from config.i18n import _
+
 
 class ConfigError(Exception):
     """A settings file or manifest is unreadable or invalid."""
@@ -16,7 +18,8 @@ class ConfigError(Exception):
         self.detail = message
         where = ""
         if self.path is not None:
-            where = f"{self.path}:{line}: " if line else f"{self.path}: "
+            where = (_("{path}:{line}: ").format(path=self.path, line=line) if line
+                     else _("{path}: ").format(path=self.path))
         super().__init__(f"{where}{message}")
 
     def __reduce__(self):  # keep the attributes when pickled (multiprocessing)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from config.errors import ConfigError
+from config.i18n import _
 from config.rates import parse_rate
 
 APP_NAME = "capsule"
@@ -29,15 +30,17 @@ def _parse_int(lo: int | None = None, hi: int | None = None,
                multiple: int | None = None) -> Callable[[Any], int]:
     def parse(raw: Any) -> int:
         if isinstance(raw, bool):
-            raise ValueError("expected a whole number")
+            raise ValueError(_("expected a whole number"))
         try:
             value = int(str(raw).strip().replace("_", ""), 10)
         except ValueError:
-            raise ValueError(f"expected a whole number, got {raw!r}") from None
+            raise ValueError(_("expected a whole number, got {raw!r}").format(raw=raw)) from None
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ValueError(f"expected a whole number from {lo} to {hi}, got {value}")
+            raise ValueError(_("expected a whole number from {lo} to {hi}, got {value}").format(
+                                 lo=lo, hi=hi, value=value))
         if multiple and value % multiple:
-            raise ValueError(f"must be a multiple of {multiple} (256 KiB), got {value}")
+            raise ValueError(_("must be a multiple of {multiple} (256 KiB), got {value}").format(
+                                 multiple=multiple, value=value))
         return value
     return parse
 
@@ -47,9 +50,10 @@ def _parse_float(lo: float) -> Callable[[Any], float]:
         try:
             value = float(str(raw).strip())
         except ValueError:
-            raise ValueError(f"expected a number, got {raw!r}") from None
+            raise ValueError(_("expected a number, got {raw!r}").format(raw=raw)) from None
         if value <= lo:
-            raise ValueError(f"expected a number above {lo:g}, got {value:g}")
+            raise ValueError(_("expected a number above {lo:g}, got {value:g}").format(
+                                 lo=lo, value=value))
         return value
     return parse
 
@@ -58,7 +62,8 @@ def _parse_at_least(lo: float) -> Callable[[Any], float]:
     def parse(raw: Any) -> float:
         value = _parse_float(float("-inf"))(raw)
         if value < lo:
-            raise ValueError(f"expected a number of at least {lo:g}, got {value:g}")
+            raise ValueError(_("expected a number of at least {lo:g}, got {value:g}").format(
+                                 lo=lo, value=value))
         return value
     return parse
 
@@ -71,12 +76,12 @@ def _parse_bool(raw: Any) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"expected true or false, got {raw!r}")
+    raise ValueError(_("expected true or false, got {raw!r}").format(raw=raw))
 
 
 def _parse_str(raw: Any) -> str:
     if not isinstance(raw, str):
-        raise ValueError(f"expected a string, got {raw!r}")
+        raise ValueError(_("expected a string, got {raw!r}").format(raw=raw))
     return raw
 
 
@@ -88,7 +93,8 @@ def _parse_choice(*choices: str) -> Callable[[Any], str]:
     def parse(raw: Any) -> str:
         value = _parse_str(raw)
         if value not in choices:
-            raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+            raise ValueError(_("expected one of {choices}, got {value!r}").format(
+                                 choices=', '.join(choices), value=value))
         return value
     return parse
 
@@ -96,7 +102,7 @@ def _parse_choice(*choices: str) -> Callable[[Any], str]:
 def _parse_url(raw: Any) -> str:
     value = _parse_str(raw).rstrip("/")
     if not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError(f"expected an http(s) URL, got {raw!r}")
+        raise ValueError(_("expected an http(s) URL, got {raw!r}").format(raw=raw))
     return value
 
 
@@ -104,14 +110,27 @@ def _parse_style(raw: Any) -> str:
     value = _parse_str(raw)
     name = value.split(",", 1)[0]
     if "=" not in name and name not in ("outline", "box"):
-        raise ValueError(f"expected outline, box or key=value overrides, got {raw!r}")
+        raise ValueError(_("expected outline, box or key=value overrides, got {raw!r}").format(
+                             raw=raw))
+    return value
+
+
+def _parse_interface_language(raw: Any) -> str:
+    from config.i18n import available_languages
+
+    value = _parse_str(raw).strip()
+    known = available_languages()
+    if value not in known:
+        raise ValueError(_("expected one of {known}, got {raw!r}").format(
+                             known=', '.join(known), raw=raw))
     return value
 
 
 def _parse_lang(raw: Any) -> str:
     value = _parse_str(raw)
     if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
-        raise ValueError(f"expected a language code such as fr, ar, zgh or en, got {raw!r}")
+        raise ValueError(_("expected a language code such as fr, ar, zgh or en, got "
+                           "{raw!r}").format(raw=raw))
     return value
 
 
@@ -140,6 +159,8 @@ KEYS: dict[str, KeySpec] = {
     "subtitle_style": KeySpec(_parse_style, "outline",
                               "burned subtitle style: outline, box, or key=value overrides"),
     "subtitle_language": KeySpec(_parse_lang, "fr", "language assumed for subtitles"),
+    "interface_language": KeySpec(_parse_interface_language, None,
+                                  "language of capsule's messages (en, fr); unset: the locale"),
     "preset": KeySpec(_parse_choice(*PRESETS), "medium", "x264 encoder preset for burning"),
     "upload_rate": KeySpec(parse_rate, None, "cap on the upload rate in bytes per second (500K, "
                            "2M…); unset: as fast as the line allows"),
@@ -225,7 +246,8 @@ class Settings:
             else:
                 known = ", ".join(sorted(self.channels)) or "none"
                 raise ConfigError(
-                    f"unknown channel {name!r} (configured: {known}); add [channels.{name}]",
+                    _("unknown channel {name!r} (configured: {known}); add "
+                      "[channels.{name}]").format(name=name, known=known),
                     path=self.path, key=f"channels.{name}")
 
         def get(key: str) -> Any:
@@ -287,7 +309,8 @@ def load_settings(path: Path | str | None = None, *, env: Mapping[str, str] | No
         key = _env_key(name)
         if key is None:
             continue
-        _assign(settings, key, raw, f"env:{name}", source=f"environment variable {name}")
+        _assign(settings, key, raw, f"env:{name}",
+                source=_("environment variable {name}").format(name=name))
     for key, raw, origin in overrides or []:
         _assign(settings, key, raw, origin, source=origin.removeprefix("flag:"))
     return settings
@@ -310,7 +333,8 @@ def _assign(settings: Settings, key: str, raw: Any, origin: str, *, source: str,
     parts = key.split(".")
     if parts[0] == "channels":
         if len(parts) != 3 or not parts[1]:
-            raise ConfigError(f"{key}: expected channels.NAME.KEY", path=path, line=line,
+            raise ConfigError(_("{key}: expected channels.NAME.KEY").format(
+                                  key=key), path=path, line=line,
                               key=key)
         spec = CHANNEL_KEYS.get(parts[2])
         if spec is None:
@@ -329,9 +353,11 @@ def _unknown(key: str, name: str, known: Mapping[str, Any], source: str) -> str:
     import difflib
 
     hint = difflib.get_close_matches(name, list(known), n=1)
-    suggestion = f" (did you mean {hint[0]!r}?)" if hint else f" (known: {', '.join(known)})"
-    where = "" if source.startswith("file") else f" in {source}"
-    return f"unknown key {key!r}{where}{suggestion}"
+    suggestion = (_(" (did you mean {hint!r}?)").format(hint=hint[0]) if hint
+                  else _(" (known: {known})").format(known=", ".join(known)))
+    where = "" if source.startswith("file") else _(" in {source}").format(source=source)
+    return _("unknown key {key!r}{where}{suggestion}").format(key=key, where=where,
+                                                               suggestion=suggestion)
 
 
 def _parse(spec: KeySpec, raw: Any, key: str, source: str, path: Path | None,
@@ -339,8 +365,9 @@ def _parse(spec: KeySpec, raw: Any, key: str, source: str, path: Path | None,
     try:
         return spec.parse(raw)
     except ValueError as exc:
-        where = "" if path is not None else f" (from {source})"
-        raise ConfigError(f"{key}: {exc}{where}", path=path, line=line, key=key) from None
+        where = "" if path is not None else _(" (from {source})").format(source=source)
+        raise ConfigError(_("{key}: {problem}{where}").format(key=key, problem=exc, where=where),
+                          path=path, line=line, key=key) from None
 
 
 _KEY_LINE = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.\-]+)\s*=""")
@@ -367,9 +394,11 @@ def read_toml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=path) from None
+        raise ConfigError(_("not UTF-8 text ({reason} at byte {start})").format(
+                              reason=exc.reason, start=exc.start), path=path) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
+        raise ConfigError(_("cannot read: {strerror}").format(
+                              strerror=exc.strerror), path=path) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -396,11 +425,12 @@ def _load_file(settings: Settings, path: Path) -> None:
     for key, raw in data.items():
         if key == "channels":
             if not isinstance(raw, dict):
-                raise ConfigError("channels: expected tables [channels.NAME]", path=path,
+                raise ConfigError(_("channels: expected tables [channels.NAME]"), path=path,
                                   line=lines.get("channels"), key="channels")
             for name, table in raw.items():
                 if not isinstance(table, dict):
-                    raise ConfigError(f"channels.{name}: expected a table [channels.{name}]",
+                    raise ConfigError(_("channels.{name}: expected a table "
+                                        "[channels.{name}]").format(name=name),
                                       path=path, line=lines.get(f"channels.{name}"),
                                       key=f"channels.{name}")
                 settings.channels.setdefault(name, {})
@@ -428,6 +458,9 @@ TEMPLATE = """\
 
 # Channel used when --channel is not given.
 default_channel = "default"
+
+# Language of capsule's messages: "en" or "fr" (unset: the locale, e.g. LANG=fr_FR.UTF-8).
+# interface_language = "fr"
 
 # Burned subtitles: "outline" (white text, black outline) or "box" (semi-opaque box).
 subtitle_style = "outline"

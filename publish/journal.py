@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from config.i18n import _
 from publish.errors import Busy, CapsuleError, InvalidInput
 
 JOURNAL_NAME = "journal.sqlite"
@@ -256,7 +257,8 @@ class Journal:
             self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
                                         isolation_level=None)
         except sqlite3.DatabaseError as exc:
-            raise JournalError(f"{self.path}: cannot open the journal: {exc}") from exc
+            raise JournalError(_("{path}: cannot open the journal: {exc}").format(
+                                   path=self.path, exc=exc)) from exc
         try:
             self.conn.row_factory = sqlite3.Row
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -267,8 +269,9 @@ class Journal:
         except BaseException as exc:
             self.conn.close()  # a refused file must not leave its connection open
             if isinstance(exc, sqlite3.DatabaseError):
-                raise JournalError(f"{self.path}: cannot open the journal: {exc}; run "
-                                   "`capsule journal check`") from exc
+                raise JournalError(_("{path}: cannot open the journal: {exc}; run "
+                                     "`capsule journal check`").format(
+                                       path=self.path, exc=exc)) from exc
             raise
 
     # ------------------------------------------------------------ plumbing
@@ -288,8 +291,9 @@ class Journal:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise Busy(f"{self.path}: the journal is locked by another capsule run "
-                           f"for more than {BUSY_TIMEOUT_MS // 1000} s; try again") from exc
+                raise Busy(_("{path}: the journal is locked by another capsule run for "
+                             "more than {seconds} s; try again").format(
+                               path=self.path, seconds=BUSY_TIMEOUT_MS // 1000)) from exc
             raise self._failure(exc) from exc
         try:
             yield self.conn
@@ -306,9 +310,11 @@ class Journal:
     def _failure(self, exc: sqlite3.Error) -> JournalError:
         text = str(exc)
         if "full" in text.lower():
-            return JournalError(f"{self.path}: disk full while writing the journal; nothing of "
-                                "this step was recorded: free some space and run again")
-        return JournalError(f"{self.path}: journal write failed: {text}")
+            return JournalError(_("{path}: disk full while writing the journal; nothing "
+                                  "of this step was recorded: free some space and run "
+                                  "again").format(path=self.path))
+        return JournalError(_("{path}: journal write failed: {text}").format(
+                                path=self.path, text=text))
 
     def schema_version(self) -> int:
         row = self.conn.execute("SELECT max(version) FROM schema_version").fetchone()
@@ -413,19 +419,22 @@ def _check_writable_dir(path: Path) -> None:
     """Fail before anything is uploaded when the journal's folder cannot hold it (row 30)."""
     folder = path.parent
     if folder.exists() and not folder.is_dir():
-        raise JournalError(f"{folder}: cannot hold the journal: it is a file, not a folder; "
-                           "choose another path with --journal")
+        raise JournalError(_("{folder}: cannot hold the journal: it is a file, not a "
+                             "folder; choose another path with --journal").format(folder=folder))
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise JournalError(f"{folder}: cannot create the journal folder: "
-                           f"{exc.strerror or exc}; choose another with --journal") from exc
+        raise JournalError(_("{folder}: cannot create the journal folder: "
+                             "{reason}; choose another with --journal").format(
+                               folder=folder, reason=exc.strerror or exc)) from exc
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise JournalError(f"{folder}: the journal folder is not writable (permission denied); "
-                           "fix its permissions or choose another with --journal")
+        raise JournalError(_("{folder}: the journal folder is not writable (permission "
+                             "denied); fix its permissions or choose another with "
+                             "--journal").format(folder=folder))
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        raise JournalError(f"{path}: the journal file is not writable (permission denied); "
-                           "fix its permissions or choose another with --journal")
+        raise JournalError(_("{path}: the journal file is not writable (permission "
+                             "denied); fix its permissions or choose another with "
+                             "--journal").format(path=path))
 
 
 @contextlib.contextmanager
@@ -440,14 +449,15 @@ def source_lock(journal: Journal, key: str) -> Iterator[None]:
         lock_dir.mkdir(exist_ok=True)
         fd = os.open(lock_dir / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise JournalError(f"{lock_dir}: cannot create a lock file: {exc.strerror}") from exc
+        raise JournalError(_("{lock_dir}: cannot create a lock file: {strerror}").format(
+                               lock_dir=lock_dir, strerror=exc.strerror)) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise Busy("another capsule run is uploading this video right now; "
-                           "this run stops without uploading") from exc
+                raise Busy(_("another capsule run is uploading this video right now; "
+                             "this run stops without uploading")) from exc
             raise
         yield
     finally:
@@ -458,6 +468,6 @@ def open_journal(path: Path | str | None, data_dir: Path | str | None) -> Journa
     """The journal at `path` (--journal) or `<data_dir>/journal.sqlite`."""
     if path is None:
         if data_dir is None:
-            raise InvalidInput("no journal path: give --journal PATH or set data_dir")
+            raise InvalidInput(_("no journal path: give --journal PATH or set data_dir"))
         path = Path(data_dir) / JOURNAL_NAME
     return Journal(path)

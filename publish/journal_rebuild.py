@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from config.i18n import _
 from publish import publication
 from publish.errors import CapsuleError, InvalidInput
 from publish.journal import Journal, now_iso
@@ -83,8 +84,9 @@ def move_aside(path: Path, *, now: datetime | None = None) -> Path:
                 os.replace(side, Path(f"{target}{suffix}"))
         os.replace(path, target)
     except OSError as exc:
-        raise CapsuleError(f"{path}: cannot move the damaged journal aside: "
-                           f"{exc.strerror or exc}; move it yourself, then run again") from exc
+        raise CapsuleError(_("{path}: cannot move the damaged journal aside: "
+                             "{reason}; move it yourself, then run again").format(
+                               path=path, reason=exc.strerror or exc)) from exc
     return target
 
 
@@ -129,7 +131,7 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
     report = RebuildReport()
     pending = []
     for checked in checked_capsules:
-        done = Rebuilt(str(checked.capsule.path))
+        done = Rebuilt(checked.capsule.key)
         report.manifests.append(done)
         existing = publication.find_publication(journal, checked.capsule, env.channel)
         if existing is not None and existing.video_id:
@@ -161,8 +163,11 @@ def rebuild(journal: Journal, service: Any, checked_capsules: list[Any], env: An
         done.steps += record_from_channel(journal, service, checked, env, upload_id, video)
         report.tracked += 1
         if on_event:
-            on_event(f"{capsule.path}: video {video.id} (uploaded {video.uploaded}; "
-                     f"{found.describe()}): {', '.join(['upload', *done.steps])} recorded")
+            on_event(_("{label}: video {id} (uploaded {uploaded}; {found}): "
+                       "{steps} recorded").format(
+                         label=capsule.label, id=video.id, uploaded=video.uploaded,
+                         found=found.describe(),
+                         steps=', '.join(['upload', *done.steps])))
     rows = journal.conn.execute("SELECT pool, sum(units) FROM api_calls WHERE id > ? "
                                 "GROUP BY pool", (first_call,)).fetchall()
     report.quota = {pool: int(units) for pool, units in rows}
@@ -182,7 +187,10 @@ def record_from_channel(journal: Journal, service: Any, checked: Any, env: Any,
     steps += _captions(service, journal, checked, env, upload_id, video)
     if checked.capsule.playlist is not None:
         steps += _playlist(service, journal, checked.capsule, env.channel, upload_id, video)
-    track(journal, video.id, source="capsule", title=checked.metadata.title)
+    capsule = checked.capsule
+    track(journal, video.id, source="capsule", title=checked.metadata.title,
+          capsule=capsule.name, variant=capsule.variant or "main",
+          language=checked.metadata.default_language)
     journal.record_step(upload_id, "statistics", "", "done", {"tracked": True})
     steps.append("statistics")
     return steps
@@ -216,11 +224,11 @@ def _record_publication(journal: Journal, capsule: Any, channel: str, picture_fp
     with journal.write() as c:
         c.execute("UPDATE publications SET state = 'superseded', updated_at = ? "
                   "WHERE manifest = ? AND channel = ? AND state = 'active'",
-                  (stamp, str(capsule.path), channel))
+                  (stamp, capsule.key, channel))
         c.execute("INSERT INTO publications (manifest, channel, version, picture_fp, "
                   "upload_id, video_id, state, created_at, updated_at) "
                   "VALUES (?, ?, 1, ?, ?, ?, 'active', ?, ?)",
-                  (str(capsule.path), channel, picture_fp, upload_id, video_id, stamp, stamp))
+                  (capsule.key, channel, picture_fp, upload_id, video_id, stamp, stamp))
 
 
 def _same_metadata(wanted: dict[str, Any], resource: dict[str, Any]) -> bool:
@@ -247,7 +255,7 @@ def _captions(service: Any, journal: Journal, checked: Any, env: Any, upload_id:
         return []
     request = service.captions().list(part="snippet", videoId=video.id)
     reply = quota.execute(journal, "captions.list", request,
-                          doing=f"listing the caption tracks of video {video.id}",
+                          doing=_("listing the caption tracks of video {id}").format(id=video.id),
                           channel=env.channel, upload_id=upload_id)
     held = {(t["snippet"].get("language"), t["snippet"].get("name")): t
             for t in reply.get("items", [])}
@@ -274,7 +282,8 @@ def _playlist(service: Any, journal: Journal, capsule: Any, channel: str, upload
     request = service.playlistItems().list(part="snippet", playlistId=playlist["id"],
                                            videoId=video.id, maxResults=50)
     reply = quota.execute(journal, "playlistItems.list", request,
-                          doing=f"listing playlist {playlist['id']}", channel=channel,
+                          doing=_("listing playlist {id}").format(
+                                    id=playlist['id']), channel=channel,
                           upload_id=upload_id)
     for item in reply.get("items", []):
         if item.get("snippet", {}).get("resourceId", {}).get("videoId") == video.id:

@@ -9,6 +9,7 @@ to silently replace the picture of a published video (`--new-version` uploads a 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -18,13 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from captions.burn import burn
-from captions.checking import check_track
+from captions.checking import Limits, check_track
 from captions.errors import CaptionsError
 from captions.normalize import write_srt
 from captions.reading import read_track
+from captions.reframe import (
+    SHORTS_MAX_MS,
+    Cut,
+    Frame,
+    clock,
+    cut_track,
+    is_short,
+    output_info,
+)
 from captions.style import Style
 from captions.video import probe, verify_decodes
 from config.atomic import write_text
+from config.i18n import _, ngettext
 from config.manifest import Capsule
 from publish.errors import InvalidInput
 from publish.journal import Journal, now_iso
@@ -47,7 +58,7 @@ from publish.stats.store import track
 from publish.youtube import quota
 from publish.youtube.caption_tracks import put_track
 from publish.youtube.channel_check import DuplicateOnChannel, RemoteVideo
-from publish.youtube.metadata import VideoMetadata
+from publish.youtube.metadata import VideoMetadata, past_schedule
 from publish.youtube.playlist import add_to_playlist
 from publish.youtube.throttle import Throttle
 from publish.youtube.thumbnail import check_thumbnail, frame_thumbnail, set_thumbnail
@@ -64,8 +75,9 @@ class PreflightFailed(InvalidInput):
 
     def __init__(self, manifest: Path, problems: list[str]) -> None:
         self.problems = problems
-        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
-        super().__init__(f"{manifest}: preflight found {count}; nothing was spent")
+        super().__init__(ngettext("{manifest}: preflight found {n} problem; nothing was spent",
+                                  "{manifest}: preflight found {n} problems; nothing was spent",
+                                  len(problems)).format(manifest=manifest, n=len(problems)))
 
 
 class NewVersionNeeded(InvalidInput):
@@ -102,6 +114,22 @@ class Checked:
     style: Any  # captions.style.Style
     style_text: str
     warnings: list[str] = field(default_factory=list)
+    cut: Any = None  # captions.reframe.Cut of a variant; `tracks` are then on its clock
+    frame: Any = None  # captions.reframe.Frame of a variant
+    notes: list[str] = field(default_factory=list)  # what YouTube will do with it (a Short)
+
+    @property
+    def output(self) -> Any:
+        """The probe of the file that is uploaded: the source's, or the variant's shape."""
+        from captions.reframe import output_info
+
+        return output_info(self.info, self.cut, self.frame) if self.info else None
+
+    @property
+    def short(self) -> bool:
+        from captions.reframe import is_short
+
+        return self.output is not None and is_short(self.frame, self.output.duration_ms)
 
 
 @dataclass
@@ -163,12 +191,14 @@ class Env:
 
 # ----------------------------------------------------------------------------------- preflight
 def preflight(capsule: Capsule, *, default_style: str = "outline",
-              scheduled: datetime | None = None) -> Checked:
+              scheduled: datetime | None = None, picture_only: bool = False) -> Checked:
     """Every local check at once: video, subtitles, style, metadata, thumbnail. Costs nothing.
 
     `scheduled` is the publication time YouTube already holds for this capsule: once it has
     passed, the same time in the manifest is history, not an error (tags can still be updated).
-    Raises PreflightFailed listing every problem, each one line naming its file and line.
+    `picture_only`: what the picture needs (video, subtitles, style, a variant's shape), for
+    `capsule preview --variant`. Raises PreflightFailed listing every problem, each one line
+    naming its file and line.
     """
 
     problems: list[str] = []
@@ -176,7 +206,8 @@ def preflight(capsule: Capsule, *, default_style: str = "outline",
     info = None
     try:
         info = probe(capsule.video)
-        verify_decodes(capsule.video)
+        if not picture_only:  # the burn itself stops at the first decoding error
+            _verify_once(capsule.video)
     except CaptionsError as exc:
         problems.append(_at(capsule, "video.source", str(exc)))
 
@@ -187,6 +218,11 @@ def preflight(capsule: Capsule, *, default_style: str = "outline",
     except CaptionsError as exc:
         problems.append(_at(capsule, "burn.style", str(exc)))
 
+    cut, frame, notes = _shape(capsule, info, problems, warnings)
+    output = output_info(info, cut, frame) if info is not None else None
+    if style is not None and output is not None and is_short(frame, output.duration_ms):
+        style = dataclasses.replace(style, shorts=True)  # clear of the Shorts player's buttons
+
     tracks: dict[str, Any] = {}
     for lang, spec in capsule.subtitles.items():
         try:
@@ -194,9 +230,18 @@ def preflight(capsule: Capsule, *, default_style: str = "outline",
         except CaptionsError as exc:
             problems.append(str(exc))
             continue
+        if cut is not None:
+            track, dropped = cut_track(track, cut, info, Limits().max_cps(lang))
+            if dropped and (lang in capsule.burn or lang in capsule.captions):
+                warnings.append(_at(capsule, "start", ngettext(
+                    "{file}: cue {cues} would keep too little after the cut to be read: left "
+                    "out",
+                    "{file}: cues {cues} would keep too little after the cut to be read: left "
+                    "out", len(dropped)).format(file=spec.path.name,
+                                                cues=", ".join(map(str, dropped)))))
         tracks[lang] = track
         burned = lang in capsule.burn and style is not None
-        for finding in check_track(track, video=info, style=style if burned else None):
+        for finding in check_track(track, video=output, style=style if burned else None):
             if finding.severity == "error":
                 problems.append(_finding_line(finding))
             else:
@@ -204,13 +249,13 @@ def preflight(capsule: Capsule, *, default_style: str = "outline",
 
     metadata = VideoMetadata.from_mapping(capsule.metadata)
     kept = metadata.publish_at is not None and metadata.publish_at == scheduled
-    for violation in metadata.validate():
-        if kept and violation.startswith("publish_at: ") and "is not in the future" in violation:
+    for violation in ([] if picture_only else metadata.validate()):
+        if kept and violation == past_schedule(metadata.publish_at):
             continue
         field_name = violation.split(":", 1)[0].strip()
         problems.append(_at(capsule, f"metadata.{field_name}", violation, prefix=False))
 
-    if capsule.thumbnail is not None:
+    if capsule.thumbnail is not None and not picture_only:
         problems += _thumbnail_problems(capsule, info)
     if capsule.playlist is not None and capsule.playlist.title and not capsule.playlist.id \
             and not capsule.playlist.title.strip():
@@ -218,22 +263,102 @@ def preflight(capsule: Capsule, *, default_style: str = "outline",
 
     if problems:
         raise PreflightFailed(capsule.path, problems)
-    return Checked(capsule, info, tracks, metadata, style, style_text, warnings)
+    return Checked(capsule, info, tracks, metadata, style, style_text, warnings, cut, frame,
+                   notes)
+
+
+_DECODED: set[tuple[str, int, int]] = set()
+
+
+def _verify_once(video: Path) -> None:
+    """verify_decodes, once per file state in this process: a manifest's variants share their
+    source, and decoding a long film again for each would cost minutes."""
+    stat = video.stat()
+    key = (str(video.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DECODED:
+        verify_decodes(video)
+        _DECODED.add(key)
+
+
+def _shape(capsule: Capsule, info: Any, problems: list[str],
+           warnings: list[str]) -> tuple[Any, Any, list[str]]:
+    """A variant's cut and frame, checked against the video; what YouTube makes of it."""
+    shape = capsule.shape
+    if shape is None or info is None:
+        return None, None, []
+    cut = frame = None
+    try:  # each key on its own: the message is in the interface language, never parsed
+        start = _seconds_or_clock(shape.start, 0)
+    except ValueError as exc:
+        problems.append(_at(capsule, "start", str(exc)))
+        return None, None, []
+    try:
+        end = _seconds_or_clock(shape.end, None)
+    except ValueError as exc:
+        problems.append(_at(capsule, "end", str(exc)))
+        return None, None, []
+    try:
+        if start or end is not None:
+            cut = Cut(start, end)
+            cut.check(info)
+    except CaptionsError as exc:
+        problems.append(_at(capsule, getattr(exc, "field", None) or "start", str(exc)))
+        return None, None, []
+    try:
+        if shape.aspect is not None:
+            frame = Frame(shape.aspect, shape.fit, shape.x)
+    except CaptionsError as exc:
+        problems.append(_at(capsule, getattr(exc, "field", None) or "aspect", str(exc)))
+        return cut, None, []
+    length = output_info(info, cut, frame).duration_ms
+    notes: list[str] = []
+    if frame is not None and frame.narrow:
+        if length > SHORTS_MAX_MS:
+            problems.append(_at(capsule, "aspect", _(
+                "a {aspect} video of {length} is not a Short (YouTube takes vertical and "
+                "square videos of at most {limit}): cut it with start and end, or use aspect = "
+                "\"16:9\"").format(aspect=frame.aspect, length=clock(length),
+                                    limit=clock(SHORTS_MAX_MS))))
+            return cut, frame, []
+        notes.append(_("{label}: a Short ({aspect}, {length} of at most {limit}): YouTube "
+                       "shows it in the Shorts feed and player, looping, with subtitles kept "
+                       "clear of the player's buttons").format(
+            label=capsule.label, aspect=frame.aspect, length=clock(length),
+            limit=clock(SHORTS_MAX_MS)))
+        if capsule.thumbnail is not None:
+            notes.append(_("{label}: thumbnail left out: the Shorts feed shows a frame of the "
+                           "video, chosen in the YouTube app").format(label=capsule.label))
+    elif frame is None and info.width <= info.height and length <= SHORTS_MAX_MS:
+        notes.append(_("{label}: YouTube will show this vertical video as a Short").format(
+            label=capsule.label))
+    return cut, frame, notes
+
+
+def _seconds_or_clock(value: Any, default: int | None) -> int | None:
+    if value is None:
+        return default
+    if isinstance(value, int | float):
+        return round(value * 1000)
+    return parse_time_ms(value)
 
 
 def _at(capsule: Capsule, key: str, message: str, *, prefix: bool = True) -> str:
+    key = capsule.qualify(key)
     line = capsule.line_of(key)
-    where = f"{capsule.path}:{line}" if line else str(capsule.path)
-    return f"{where}: {key}: {message}" if prefix else f"{where}: metadata.{message}"
+    where = (_("{path}:{line}: ").format(path=capsule.path, line=line) if line
+             else _("{path}: ").format(path=capsule.path))
+    if prefix:
+        return where + _("{key}: {message}").format(key=key, message=message)
+    return f"{where}{key.rpartition('.')[0]}.{message}"  # the message names the field
 
 
 def _finding_line(finding: Any, *, severity: bool = True) -> str:
-    where = str(finding.path) if finding.path else "subtitles"
-    if finding.line:
-        where += f":{finding.line}"
-    cue = f"cue {finding.cue}: " if finding.cue is not None else ""
-    level = f"{finding.severity}: " if severity else ""
-    return f"{where}: {cue}{level}{finding.message}"
+    path = finding.path or _("subtitles")
+    where = (_("{path}:{line}: ").format(path=path, line=finding.line) if finding.line
+             else _("{path}: ").format(path=path))
+    cue = _("cue {cue}: ").format(cue=finding.cue) if finding.cue is not None else ""
+    level = _("{severity}: ").format(severity=_(finding.severity)) if severity else ""
+    return f"{where}{cue}{level}{finding.message}"
 
 
 def _thumbnail_problems(capsule: Capsule, info: Any) -> list[str]:
@@ -250,8 +375,9 @@ def _thumbnail_problems(capsule: Capsule, info: Any) -> list[str]:
     except ValueError as exc:
         return [_at(capsule, "thumbnail.at", str(exc))]
     if info is not None and at_ms >= info.duration_ms:
-        return [_at(capsule, "thumbnail.at", f"{spec.at} is past the end of the video "
-                                             f"({info.duration_ms / 1000:.2f} s)")]
+        return [_at(capsule, "thumbnail.at", _("{at} is past the end of the video "
+                                               "({seconds:.2f} s)").format(
+            at=spec.at, seconds=info.duration_ms / 1000))]
     return []
 
 
@@ -261,9 +387,10 @@ def parse_time_ms(text: str) -> int:
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        raise ValueError(f"expected seconds or HH:MM:SS(.mmm), got {text!r}") from None
+        raise ValueError(_("expected seconds or HH:MM:SS(.mmm), got {text!r}").format(
+                             text=text)) from None
     if not 1 <= len(values) <= 3 or any(v < 0 for v in values):
-        raise ValueError(f"expected seconds or HH:MM:SS(.mmm), got {text!r}")
+        raise ValueError(_("expected seconds or HH:MM:SS(.mmm), got {text!r}").format(text=text))
     seconds = 0.0
     for value in values:
         seconds = seconds * 60 + value
@@ -304,7 +431,7 @@ def _start_publication(journal: Journal, capsule: Capsule, channel: str, picture
         cur = c.execute(
             "INSERT INTO publications (manifest, channel, version, picture_fp, replaces, "
             "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'active', ?, ?)",
-            (str(capsule.path), channel, version, picture_fp,
+            (capsule.key, channel, version, picture_fp,
              previous.id if previous else None, stamp, stamp))
         row = c.execute("SELECT * FROM publications WHERE id = ?", (cur.lastrowid,)).fetchone()
     return Publication(**dict(row))
@@ -329,17 +456,19 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
     published = pub is not None and pub.video_id is not None
     if published and pub.picture_fp != picture_fp and not new_version:
         raise NewVersionNeeded(
-            f"{capsule.path}: the picture changed since video {pub.video_id} was published "
-            f"({_changed_inputs(journal, pub, inputs)}); YouTube cannot replace a video's "
-            "file: run again with --new-version to upload a new video (the journal links both)")
+            _("{label}: the picture changed since video {video_id} was published "
+              "({changed_inputs}); YouTube cannot replace a video's file: run again with "
+              "--new-version to upload a new video (the journal links both)").format(
+                label=capsule.label, video_id=pub.video_id,
+                changed_inputs=_changed_inputs(journal, pub, inputs)))
     fresh = pub is None or (published and pub.picture_fp != picture_fp)
     current = None if fresh else pub
 
     steps: list[Step] = []
-    if capsule.burn:
+    if capsule.renders:
         done = burn_is_current(capsule.burn_output, picture_fp)
         steps.append(Step("burn", "done" if done else "pending",
-                          detail=f"{'+'.join(capsule.burn)} into {capsule.burn_output}"))
+                          detail=_burn_detail(checked)))
     uploaded = current is not None and current.video_id is not None
     calls, detail = ["videos.insert"], f"{_upload_source(capsule).name}"
     check = env.channel_check
@@ -348,9 +477,11 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
         from publish.youtube.channel_check import check_calls
 
         calls += check_calls(check.window)
-        detail += f" (channel checked first: at most {check.window.uploads} uploads)"
-    steps.append(Step("upload", "done" if uploaded else "pending", calls,
-                      detail=f"video {current.video_id}" if uploaded else detail))
+        detail += _(" (channel checked first: at most {uploads} uploads)").format(
+            uploads=check.window.uploads)
+    if uploaded:
+        detail = _("video {video_id}").format(video_id=current.video_id)
+    steps.append(Step("upload", "done" if uploaded else "pending", calls, detail=detail))
 
     meta_record = _step_record(journal, current, "metadata")
     meta_state = "done"
@@ -359,7 +490,7 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
     elif meta_record is None or meta_record.get("fingerprint") != metadata_fp(checked.metadata):
         meta_state = "update"
     steps.append(Step("metadata", meta_state, ["videos.update"] if meta_state == "update" else [],
-                      detail="title, description, tags, schedule, localizations"))
+                      detail=_("title, description, tags, schedule, localizations")))
 
     for lang in capsule.captions:
         name = f"caption:{lang}"
@@ -373,13 +504,14 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
             state, calls = "done", []
         steps.append(Step(name, state, calls, detail=caption_name(capsule, lang)))
 
-    if capsule.thumbnail is not None:
+    if capsule.thumbnail is not None and not checked.short:
         record = _step_record(journal, current, "thumbnail")
         fp = _thumbnail_fp(capsule)
         state = "done" if record is not None and record.get("fingerprint") == fp else (
             "pending" if record is None else "update")
         steps.append(Step("thumbnail", state, ["thumbnails.set"],
-                          detail=str(capsule.thumbnail.file or f"frame at {capsule.thumbnail.at}")))
+                          detail=str(capsule.thumbnail.file
+                                     or _("frame at {at}").format(at=capsule.thumbnail.at))))
 
     if capsule.playlist is not None:
         record = _step_record(journal, current, "playlist")
@@ -392,8 +524,19 @@ def make_plan(checked: Checked, env: Env, *, new_version: bool = False) -> Plan:
 
     record = _step_record(journal, current, "statistics")
     steps.append(Step("statistics", "done" if record is not None else "pending",
-                      detail="tracked for `capsule stats collect`"))
+                      detail=_("tracked for `capsule stats collect`")))
     return Plan(checked, pub, steps, picture_fp, new_version=fresh and pub is not None)
+
+
+def _burn_detail(checked: Checked) -> str:
+    """`fr+ar into build/x.mp4`, with a variant's segment and frame."""
+    capsule, cut, frame = checked.capsule, checked.cut, checked.frame
+    what = "+".join(capsule.burn) or _("no subtitles")
+    if cut is not None:
+        what += f", {clock(cut.start_ms)}–{clock(cut.end(checked.info))}"
+    if frame is not None:
+        what += f", {frame.aspect} {frame.fit}"
+    return _("{tracks} into {output}").format(tracks=what, output=capsule.burn_output)
 
 
 def burn_is_current(output: Path, picture_fp: str) -> bool:
@@ -421,7 +564,8 @@ def _changed_inputs(journal: Journal, pub: Publication, inputs: dict[str, Any]) 
                        ("encoder", "crf/preset")):
         if before.get(key) != inputs.get(key):
             changed.append(label)
-    return "changed: " + ", ".join(changed) if changed else "changed inputs"
+    return (_("changed: {inputs}").format(inputs=", ".join(changed)) if changed
+            else _("changed inputs"))
 
 
 def _thumbnail_fp(capsule: Capsule) -> str:
@@ -432,9 +576,19 @@ def _thumbnail_fp(capsule: Capsule) -> str:
 
 
 # ----------------------------------------------------------------------------------- run
-def check_quota(plan: Plan, env: Env) -> None:
-    """Refuse up front what today's remaining quota cannot finish."""
-    needed = plan.cost
+def total_cost(plans: list[Plan]) -> dict[str, int]:
+    """Units per pool of every plan (the main video and its variants) together."""
+    total: dict[str, int] = {}
+    for plan in plans:
+        for pool, units in plan.cost.items():
+            total[pool] = total.get(pool, 0) + units
+    return total
+
+
+def check_quota(plans: Plan | list[Plan], env: Env) -> None:
+    """Refuse up front what today's remaining quota cannot finish (all the plans, when a
+    manifest's videos are published together: none starts if the last cannot end)."""
+    needed = total_cost(plans if isinstance(plans, list) else [plans])
     if needed:
         quota.ensure_affordable(env.journal, needed, env.limits, channel=env.channel)
 
@@ -446,7 +600,8 @@ def run_plan(plan: Plan, env: Env) -> Plan:
     if pub is None or plan.new_version:
         pub = _start_publication(env.journal, plan.capsule, env.channel, plan.picture_fp, pub)
         if plan.new_version:
-            env.note(f"--new-version: publication v{pub.version} replaces the earlier one")
+            env.note(_("--new-version: publication v{version} replaces the earlier one").format(
+                         version=pub.version))
     run = _Run(plan, env, pub)
     actions: dict[str, Callable[[_Run, Step], dict[str, Any]]] = {
         "burn": _burn, "upload": _upload, "metadata": _update_metadata, "caption": _caption,
@@ -496,7 +651,7 @@ def _upload(run: _Run, step: Step) -> dict[str, Any]:
     ctx = UploadContext(journal=journal, service_factory=run.api, chunk_size=env.chunk_size,
                         policy=policy, limits=env.limits, on_progress=env.upload_progress,
                         rate=env.rate,
-                        on_event=env.on_event, verify_video=not capsule.burn,
+                        on_event=env.on_event, verify_video=not capsule.renders,
                         channel_check=env.channel_check)
     try:
         outcome = run_upload(job, ctx)
@@ -507,7 +662,7 @@ def _upload(run: _Run, step: Step) -> dict[str, Any]:
                         video_id=outcome.video_id, picture_fp=run.plan.picture_fp)
     pub.upload_id, pub.video_id = outcome.upload_id, outcome.video_id
     journal.record_step(pub.upload_id, "picture", "", "done", picture_inputs(checked, env))
-    step.detail = f"video {outcome.video_id}"
+    step.detail = _("video {video_id}").format(video_id=outcome.video_id)
     meta = run.plan.step("metadata")
     if meta.state == "pending":
         if outcome.existing and _recorded_differs(outcome, checked.metadata):
@@ -515,7 +670,7 @@ def _upload(run: _Run, step: Step) -> dict[str, Any]:
         else:
             journal.record_step(pub.upload_id, "metadata", "", "done",
                                 metadata_record(checked.metadata))
-            meta.state, meta.detail = "done", "sent with the upload"
+            meta.state, meta.detail = "done", _("sent with the upload")
     return {"video_id": outcome.video_id, "url": env.watch_url(outcome.video_id),
             "existing": outcome.existing, "resumed": outcome.resumed}
 
@@ -534,8 +689,8 @@ def _adopt_found(run: _Run, found: Any) -> None:
                             picture_inputs(checked, env))
     steps = record_from_channel(env.journal, run.api(), checked, env, found.upload_id,
                                 RemoteVideo.parse(found.resource))
-    env.note(f"recorded from the channel for video {found.video_id}: "
-             + ", ".join(["upload", *steps]))
+    env.note(_("recorded from the channel for video {video_id}: {steps}").format(
+        video_id=found.video_id, steps=", ".join(["upload", *steps])))
 
 
 def _playlist(run: _Run, step: Step) -> dict[str, Any]:
@@ -557,7 +712,7 @@ def _track(run: _Run, step: Step) -> dict[str, Any]:
     campaign = capsule.campaign or (capsule.playlist.title if capsule.playlist else None)
     track(run.env.journal, run.pub.video_id, source="capsule",
           title=run.checked.metadata.title, campaign=campaign, capsule=capsule.name,
-          variant=getattr(run.pub, "variant", None) or "main",
+          variant=capsule.variant or "main",
           language=run.checked.metadata.default_language)
     run.env.journal.record_step(run.pub.upload_id, "statistics", "", "done", {"tracked": True})
     return {"tracked": True}
@@ -593,7 +748,8 @@ def burn_picture(checked: Checked, env: Env, picture_fp: str) -> dict[str, Any]:
     output = capsule.burn_output
     output.parent.mkdir(parents=True, exist_ok=True)
     result = burn(capsule.video, tracks, output, style=checked.style, crf=env.crf,
-                  preset=env.preset, force=True, progress=env.burn_progress, info=checked.info)
+                  preset=env.preset, force=True, progress=env.burn_progress, info=checked.info,
+                  cut=checked.cut, frame=checked.frame)
     for leftover in output.parent.glob(f".{output.stem}.part-*"):
         leftover.unlink(missing_ok=True)  # temp files of burns killed before they finished
     stat = output.stat()
@@ -631,7 +787,8 @@ def _update_metadata(run: _Run, step: Step) -> dict[str, Any]:
         status["privacyStatus"] = "public"
     request = run.api().videos().update(part=",".join(parts), body=body)
     quota.execute(journal, "videos.update", request,
-                  doing=f"updating the metadata of video {pub.video_id}", channel=env.channel,
+                  doing=_("updating the metadata of video {video_id}").format(
+                            video_id=pub.video_id), channel=env.channel,
                   upload_id=pub.upload_id)
     journal.record_step(pub.upload_id, "metadata", "", "done",
                         metadata_record(metadata, updated=True))
@@ -689,7 +846,8 @@ def status(journal: Journal, capsule: Capsule, channel: str) -> dict[str, Any]:
     """Each recorded step of the capsule's active publication, its URL and quota spent."""
     pub = find_publication(journal, capsule, channel)
     if pub is None:
-        return {"manifest": str(capsule.path), "published": False, "steps": []}
+        return {"manifest": str(capsule.path), "variant": capsule.variant or "main",
+                "published": False, "steps": []}
     steps = []
     if pub.upload_id is not None:
         rows = journal.conn.execute(
@@ -701,7 +859,8 @@ def status(journal: Journal, capsule: Capsule, channel: str) -> dict[str, Any]:
             name = f"{r['step']}:{r['key']}" if r["key"] else r["step"]
             steps.append({"step": name, "state": r["state"], "updated_at": r["updated_at"]})
     spent = quota.spent_by_upload(journal, pub.upload_id) if pub.upload_id else {}
-    return {"manifest": str(capsule.path), "published": pub.video_id is not None,
+    return {"manifest": str(capsule.path), "variant": capsule.variant or "main",
+            "published": pub.video_id is not None,
             "version": pub.version, "video_id": pub.video_id, "steps": steps,
             "quota_spent": spent, "updated_at": pub.updated_at}
 

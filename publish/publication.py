@@ -86,13 +86,17 @@ def picture_inputs(checked: Checked, env: Env) -> dict[str, Any]:
     """Everything that decides the uploaded picture: source video, burned subtitles, style."""
     capsule = checked.capsule
     inputs: dict[str, Any] = {"video": sha256_file(capsule.video)}
-    if capsule.burn:
+    if capsule.renders:
         inputs["subtitles"] = {lang: {"sha256": sha256_file(capsule.subtitles[lang].path),
                                       "encoding": capsule.subtitles[lang].encoding}
                                for lang in capsule.burn}
         inputs["order"] = list(capsule.burn)
         inputs["style"] = checked.style_text
         inputs["encoder"] = {"crf": env.crf, "preset": env.preset}
+    if checked.cut is not None:  # a variant's segment and frame (the main video has neither)
+        inputs["cut"] = [checked.cut.start_ms, checked.cut.end(checked.info)]
+    if checked.frame is not None:
+        inputs["frame"] = [checked.frame.aspect, checked.frame.fit, checked.frame.x]
     return inputs
 
 
@@ -116,7 +120,7 @@ def find_publication(journal: Journal, capsule: Capsule, channel: str) -> Public
     ensure_schema(journal)
     row = journal.conn.execute(
         "SELECT * FROM publications WHERE manifest = ? AND channel = ? AND state = 'active'",
-        (str(capsule.path), channel)).fetchone()
+        (capsule.key, channel)).fetchone()
     return Publication(**dict(row)) if row else None
 
 
@@ -127,7 +131,7 @@ def publications(journal: Journal) -> list[Publication]:
 
 
 def upload_source(capsule: Capsule) -> Path:
-    return capsule.burn_output if capsule.burn else capsule.video
+    return capsule.burn_output if capsule.renders else capsule.video
 
 
 def caption_name(capsule: Capsule, lang: str) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from config.i18n import _
 from config.manifest import Capsule
 from publish import pipeline
 from publish.errors import InvalidInput
@@ -80,7 +81,7 @@ class Proof:
 
 def publications(capsule: Capsule) -> list[tuple[str, Capsule]]:
     """(name, capsule) of every publication the manifest describes; the main video first."""
-    return [("main", capsule)]
+    return [(video.variant or "main", video) for video in capsule.videos()]
 
 
 def prepare(capsule: Capsule, env: pipeline.Env, *, burn: bool = True,
@@ -89,7 +90,9 @@ def prepare(capsule: Capsule, env: pipeline.Env, *, burn: bool = True,
     plan it. PreflightFailed lists every problem, as `capsule publish` would."""
     sections = []
     for name, cap in publications(capsule):
-        checked = pipeline.preflight(cap, default_style=env.default_style, scheduled=scheduled)
+        when = scheduled if cap is capsule else pipeline.scheduled_time(env.journal, cap,
+                                                                        env.channel)
+        checked = pipeline.preflight(cap, default_style=env.default_style, scheduled=when)
         sections.append(_section(name, checked, env, burn=burn))
     return sections
 
@@ -99,9 +102,10 @@ def _section(name: str, checked: pipeline.Checked, env: pipeline.Env, *,
     capsule = checked.capsule
     inputs = pipeline.picture_inputs(checked, env)
     picture_fp = pipeline._digest(inputs)
-    picture = capsule.burn_output if capsule.burn else capsule.video
-    if burn and capsule.burn and not pipeline.burn_is_current(picture, picture_fp):
-        env.note(f"{name}: burning {'+'.join(capsule.burn)} into {picture}")
+    picture = capsule.burn_output if capsule.renders else capsule.video
+    if burn and capsule.renders and not pipeline.burn_is_current(picture, picture_fp):
+        env.note(_("{name}: burning {burn} into {picture}").format(
+                     name=name, burn='+'.join(capsule.burn), picture=picture))
         pipeline.burn_picture(checked, env, picture_fp)
     section = Section(name, checked, picture, picture_fp,
                       fingerprints(checked, inputs, picture, picture_fp))
@@ -121,7 +125,7 @@ def fingerprints(checked: pipeline.Checked, inputs: dict[str, Any], picture: Pat
     is not: then `picture inputs` — source, burned subtitles, style, encoder — stand for it).
     """
     capsule, meta = checked.capsule, checked.metadata
-    current = not capsule.burn or pipeline.burn_is_current(picture, picture_fp)
+    current = not capsule.renders or pipeline.burn_is_current(picture, picture_fp)
     out: dict[str, Any] = {
         "picture": pipeline._sha256(picture) if current and picture.exists() else None,
         "picture inputs": inputs,
@@ -227,21 +231,24 @@ def approve(journal: Journal, capsule: Capsule, sections: list[Section], name: s
     """
     name = " ".join(name.split())
     if not name:
-        raise InvalidInput("--approve: give the approver's name, e.g. --approve \"Nadia B.\"")
+        raise InvalidInput(_("--approve: give the approver's name, e.g. --approve "
+                             "\"Nadia B.\""))
     current = section_fingerprints(sections)
     if any(s.fingerprints["picture"] is None for s in sections):
-        raise InvalidInput(f"{capsule.path}: the burned video is not current; run `capsule "
-                           f"review {capsule.path} -o DIR` and look at it before approving")
+        raise InvalidInput(_("{path}: the burned video is not current; run `capsule "
+                             "review {path} -o DIR` and look at it before approving").format(
+                               path=capsule.path))
     if proof is not None:
         seen = _read_proof(proof)
         if seen.get("manifest") != str(capsule.path):
-            raise InvalidInput(f"{proof}: this proof is of {seen.get('manifest')}, not of "
-                               f"{capsule.path}")
+            raise InvalidInput(_("{proof}: this proof is of {manifest}, not of {path}").format(
+                                   proof=proof, manifest=seen.get('manifest'), path=capsule.path))
         changed = changes(seen.get("fingerprints", {}), current)
         if changed:
-            raise InvalidInput(f"{proof}: {', '.join(changed)} changed since this proof was "
-                               f"written; run `capsule review {capsule.path} -o {proof}` and "
-                               "look again before approving")
+            raise InvalidInput(_("{proof}: {changed} changed since this proof was "
+                                 "written; run `capsule review {path} -o {proof}` and "
+                                 "look again before approving").format(
+                                   proof=proof, changed=', '.join(changed), path=capsule.path))
     stamp = now_iso()
     with journal.write() as c:
         cur = c.execute("INSERT INTO approvals (manifest, approved_by, approved_at, "
@@ -255,10 +262,12 @@ def _read_proof(folder: Path) -> dict[str, Any]:
     try:
         return json.loads((folder / PROOF_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidInput(f"{folder}: no proof here ({PROOF_FILE} missing); write one with "
-                           "`capsule review MANIFEST -o DIR`") from None
+        raise InvalidInput(_("{folder}: no proof here ({PROOF_FILE} missing); write one "
+                             "with `capsule review MANIFEST -o DIR`").format(
+                               folder=folder, PROOF_FILE=PROOF_FILE)) from None
     except (OSError, ValueError) as exc:
-        raise InvalidInput(f"{folder / PROOF_FILE}: unreadable proof ({exc})") from exc
+        raise InvalidInput(_("{PROOF_FILE}: unreadable proof ({exc})").format(
+                               PROOF_FILE=folder / PROOF_FILE, exc=exc)) from exc
 
 
 def latest_approval(journal: Journal, manifest: Path | str) -> Approval | None:
@@ -278,7 +287,7 @@ def current_fingerprints(checked: pipeline.Checked, env: pipeline.Env) -> dict[s
         if cap is not checked.capsule:
             checked = pipeline.preflight(cap, default_style=env.default_style)
         inputs = pipeline.picture_inputs(checked, env)
-        picture = cap.burn_output if cap.burn else cap.video
+        picture = cap.burn_output if cap.renders else cap.video
         out[name] = fingerprints(checked, inputs, picture, pipeline._digest(inputs))
     return out
 
@@ -301,15 +310,22 @@ def ensure_approved(journal: Journal, checked: pipeline.Checked, env: pipeline.E
     """NotApproved (one line naming what changed) unless the last approval still holds."""
     capsule = checked.capsule
     approval = latest_approval(journal, capsule.path)
-    again = f"run `capsule review {capsule.path} -o DIR`, look, then --approve NAME"
+    again = _("run `capsule review {path} -o DIR`, look, then --approve NAME").format(
+        path=capsule.path)
     if approval is None:
-        raise NotApproved(f"{capsule.path}: not approved, and channel {env.channel or 'default'!r} "
-                          f"requires an approval (require_approval); {again}")
+        raise NotApproved(_("{path}: not approved, and channel "
+                            "{channel!r} requires an approval "
+                            "(require_approval); {again}").format(
+                              path=capsule.path, channel=env.channel or "default",
+                              again=again))
     changed = changes(approval.fingerprints, current_fingerprints(checked, env))
     if changed:
-        raise NotApproved(f"{capsule.path}: {', '.join(changed)} changed since the approval by "
-                          f"{approval.approved_by} on {approval.local_time} (Africa/Casablanca); "
-                          f"{again} again")
+        raise NotApproved(_("{path}: {changed} changed since the approval by "
+                            "{approved_by} on {local_time} (Africa/Casablanca); {again} "
+                            "again").format(
+                              path=capsule.path, changed=', '.join(changed),
+                              approved_by=approval.approved_by, local_time=approval.local_time,
+                              again=again))
     return approval
 
 
@@ -321,8 +337,9 @@ def write_proof(capsule: Capsule, sections: list[Section], out: Path, *,
     out = Path(out)
     if out.exists() and not (out.is_dir() and (not any(out.iterdir())
                                                 or (out / PROOF_FILE).is_file())):
-        raise InvalidInput(f"{out}: exists and is not a proof folder (no {PROOF_FILE}); "
-                           "give a new or empty folder, it is replaced whole")
+        raise InvalidInput(_("{out}: exists and is not a proof folder (no {PROOF_FILE}); "
+                             "give a new or empty folder, it is replaced whole").format(
+                               out=out, PROOF_FILE=PROOF_FILE))
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = parent / f".{out.name}.tmp-{os.getpid()}"
@@ -334,7 +351,8 @@ def write_proof(capsule: Capsule, sections: list[Section], out: Path, *,
             folder = tmp / section.name
             folder.mkdir()
             if on_event:
-                on_event(f"{section.name}: copying {section.picture.name}")
+                on_event(_("{name}: copying {picture}").format(
+                             name=section.name, picture=section.picture.name))
             bodies.append(_Writer(section, folder).html())
         page = _page(capsule, sections, bodies, out)
         (tmp / "index.html").write_text(page, encoding="utf-8")

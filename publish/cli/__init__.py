@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from config.i18n import _
 from publish import __version__
 from publish.cli.app import App
 from publish.cli.commands import (
@@ -41,13 +42,31 @@ def _parse_set(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
     for item in values:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", ctx, param)
+            raise click.BadParameter(_("expected KEY=VALUE, got {item!r}").format(item=item),
+                                     ctx, param)
         parsed.append((key.strip(), raw, f"flag:--set {key.strip()}"))
     return parsed
 
 
 class CapsuleGroup(click.Group):
-    """The error boundary: library exceptions become one line on stderr and an exit code."""
+    """The error boundary: library exceptions become one line on stderr and an exit code.
+
+    It also picks the interface language before anything is parsed or shown (localize.py).
+    """
+
+    def main(self, args: Any = None, *pos: Any, **kwargs: Any) -> Any:
+        import sys
+
+        from config import i18n
+        from publish.cli.localize import activate, interface_language
+
+        args = list(sys.argv[1:] if args is None else args)
+        previous = i18n.language()
+        activate(interface_language(args), self)
+        try:
+            return super().main(args, *pos, **kwargs)
+        finally:  # a caller in the same process (tests, clidoc) gets its language back
+            activate(previous, self)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -57,7 +76,7 @@ class CapsuleGroup(click.Group):
         except KeyboardInterrupt:
             if _wants_traceback(ctx):
                 raise
-            click.echo("capsule: interrupted", err=True)
+            click.echo(_("capsule: interrupted"), err=True)
             ctx.exit(ExitCode.INTERRUPTED)
         except Exception as exc:
             if _wants_traceback(ctx):
@@ -65,12 +84,14 @@ class CapsuleGroup(click.Group):
             from publish.cli.errors import describe, exit_code_for
 
             code = exit_code_for(exc)
-            label = "error"
+            label = _("error")
             if code == ExitCode.NOTHING_TO_DO:
-                label = "nothing to do"
+                label = _("nothing to do")
             elif code == ExitCode.FAILURE and not _is_expected(exc):
-                label = f"unexpected error ({type(exc).__name__}; run with --traceback)"
-            click.echo(f"capsule: {label}: {describe(exc)}", err=True)
+                label = _("unexpected error ({kind}; run with --traceback)").format(
+                    kind=type(exc).__name__)
+            click.echo(_("capsule: {label}: {message}").format(label=label, message=describe(exc)),
+                       err=True)
             ctx.exit(code)
 
 
@@ -82,6 +103,17 @@ def _is_expected(exc: BaseException) -> bool:
     return isinstance(exc, CapsuleError | CaptionsError | ConfigError | OSError)
 
 
+def _lang_ui(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Eager, so a wrong value is refused before --help renders; CapsuleGroup.main already
+    set the language from the raw arguments (before Click parses or shows anything)."""
+    from config import i18n
+
+    known = i18n.available_languages()
+    if value is not None and value not in known:
+        raise click.BadParameter(_("{value!r} is not one of {known}.").format(
+            value=value, known=", ".join(known)), ctx, param)
+
+
 def _wants_traceback(ctx: click.Context) -> bool:
     app = ctx.find_object(App)
     return bool(app and app.traceback)
@@ -91,6 +123,9 @@ def _wants_traceback(ctx: click.Context) -> bool:
              epilog="Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 authorization "
                     "required, 5 quota, 6 temporary, 7 busy, 8 nothing to do, 130 interrupted.")
 @click.version_option(__version__, "--version", prog_name="capsule")
+@click.option("--lang-ui", metavar="LANG", is_eager=True, expose_value=False, callback=_lang_ui,
+              help="Language of capsule's messages: en or fr (default: the "
+                   "`interface_language` setting, else the locale, else English).")
 @click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv debug, -vvv HTTP).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress.")
 @click.option("--traceback", is_flag=True, help="Show the Python traceback of an error.")

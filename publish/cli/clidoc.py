@@ -31,12 +31,20 @@ def walk(command: click.Command, name: str = "capsule",
 
 
 def reference() -> str:
+    """The reference in English, whatever the machine's locale or the active language."""
+    from config import i18n
     from publish.cli import main
+    from publish.cli.localize import activate
 
-    parts = []
-    for path, ctx in walk(main):
-        level = "###" if path.count(" ") <= 1 else "####"
-        parts.append(f"{level} `{path}`\n\n```text\n{ctx.get_help()}\n```\n")
+    previous = i18n.language()
+    activate("en", main)
+    try:
+        parts = []
+        for path, ctx in walk(main):
+            level = "###" if path.count(" ") <= 1 else "####"
+            parts.append(f"{level} `{path}`\n\n```text\n{ctx.get_help()}\n```\n")
+    finally:
+        activate(previous, main)
     return "\n".join(parts)
 
 

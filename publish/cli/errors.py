@@ -5,9 +5,11 @@ of exit codes."""
 from __future__ import annotations
 
 import errno
+import re
 
 from captions.errors import CaptionsError, EncodeError, RendererUnavailable
 from config.errors import ConfigError
+from config.i18n import _
 from publish.cli.exitcodes import ExitCode
 from publish.errors import (
     AuthRequired,
@@ -46,11 +48,19 @@ def exit_code_for(exc: BaseException) -> ExitCode:
 def describe(exc: BaseException) -> str:
     """A one-line description of an exception for the user."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        where = f" writing {exc.filename}" if exc.filename else ""
-        return f"disk full{where}: free some space and run again (nothing was half-written)"
+        if exc.filename:
+            return _("disk full writing {file}: free some space and run again (nothing was "
+                     "half-written)").format(file=exc.filename)
+        return _("disk full: free some space and run again (nothing was half-written)")
     if isinstance(exc, PermissionError) and exc.filename:
-        return f"{exc.filename}: permission denied"
+        return _("{file}: permission denied").format(file=exc.filename)
     if isinstance(exc, OSError) and exc.filename and exc.strerror:
         return f"{exc.filename}: {exc.strerror}"
     text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())
+    return one_line(text)
+
+
+def one_line(text: str) -> str:
+    """Runs of line breaks, tabs and spaces as one space; the no-break spaces of French
+    typography (before `:` and `;`) are kept, unlike with str.split()."""
+    return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip()

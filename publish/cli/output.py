@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from config.i18n import _
 from publish.redaction import redact
 
 log = logging.getLogger("capsule")
@@ -76,8 +77,9 @@ def info(message: str, *, quiet: bool = False) -> None:
 
 
 def warn(message: str) -> None:
-    click.echo(click.style("capsule: warning: ", fg="yellow", bold=True) + message
-               if color_enabled() else f"capsule: warning: {message}", err=True)
+    prefix = _("capsule: warning: ")
+    click.echo(click.style(prefix, fg="yellow", bold=True) + message
+               if color_enabled() else prefix + message, err=True)
 
 
 @dataclass

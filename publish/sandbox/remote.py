@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from config.i18n import _
 from publish.sandbox.errors import SandboxRefused, SandboxUnreachable
 from publish.sandbox.server import running
 
@@ -22,8 +23,8 @@ def sandbox_url(state: Path, url: str | None = None) -> str:
         return url.rstrip("/") + "/"
     found = running(state)
     if found is None:
-        raise SandboxUnreachable(f"no sandbox is running with state {state}; start one with "
-                               "`capsule sandbox serve`")
+        raise SandboxUnreachable(_("no sandbox is running with state {state}; start one "
+                                   "with `capsule sandbox serve`").format(state=state))
     return found.url
 
 
@@ -43,18 +44,21 @@ def control(base: str, verb: str, route: str, body: dict[str, Any] | None = None
             detail = ""
         if isinstance(detail, dict):
             detail = detail.get("message", "")
-        raise SandboxRefused(f"sandbox at {base} refused {verb} {route}: "
-                           f"{detail or exc.reason}") from exc
+        raise SandboxRefused(_("sandbox at {base} refused {verb} {route}: "
+                               "{detail_or_exc_reason}").format(
+                                 base=base, verb=verb, route=route,
+                                 detail_or_exc_reason=detail or exc.reason)) from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise SandboxUnreachable(f"sandbox at {base} did not answer ({reason}); is it "
-                               "running? (`capsule sandbox serve`)") from exc
+        raise SandboxUnreachable(_("sandbox at {base} did not answer ({reason}); is it "
+                                   "running? (`capsule sandbox serve`)").format(
+                                     base=base, reason=reason)) from exc
 
 
 def parse_duration(text: str) -> float:
     """`90`, `90s`, `15m`, `2h`, `1d` (may be negative) → seconds."""
     found = _DURATION.match(text)
     if not found:
-        raise SandboxRefused(f"duration {text!r}: expected a number with an optional unit "
-                           "s, m, h or d (e.g. 2h)")
+        raise SandboxRefused(_("duration {text!r}: expected a number with an optional "
+                               "unit s, m, h or d (e.g. 2h)").format(text=text))
     return float(found.group(1)) * _UNITS[found.group(2)]

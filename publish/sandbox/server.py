@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from config.atomic import write_text
+from config.i18n import _
 from publish.discovery import ANALYTICS_DOC, DATA_API_DOC, discovery_document
 from publish.sandbox.api import YouTubeApi
 from publish.sandbox.calls import Call
@@ -100,7 +101,8 @@ class SandboxServer:
                  limits: Limits | None = None, clock: SandboxClock | None = None,
                  faults: Iterable[Fault | str | dict[str, Any]] = ()) -> None:
         if not _is_loopback(host):
-            raise ValueError(f"the sandbox listens on loopback only, not {host!r}")
+            raise ValueError(_("the sandbox listens on loopback only, not {host!r}").format(
+                                 host=host))
         self.host, self.port = host, port
         self.state_dir = Path(state_dir)
         self.store = Store(self.state_dir, seed)
@@ -251,7 +253,7 @@ class SandboxServer:
                 k for k, v in data["sessions"].items() if v.get("result") is None]
             for name in ids:
                 if name not in data["sessions"]:
-                    raise KeyError(f"no upload session {name}")
+                    raise KeyError(_("no upload session {name}").format(name=name))
                 data["sessions"][name]["expired"] = True
         return ids
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from config.atomic import write_text
+from config.i18n import _
 from publish.sandbox.errors import SandboxStateError
 
 STATE_VERSION = 1
@@ -54,11 +55,13 @@ class Store:
         except FileNotFoundError:
             data = {"version": STATE_VERSION, "seed": self.seed, "counter": 0}
         except (OSError, ValueError) as exc:
-            raise SandboxStateError(f"{self.state_file}: unreadable sandbox state ({exc}); "
-                               "remove the folder to start afresh") from exc
+            raise SandboxStateError(_("{state_file}: unreadable sandbox state ({exc}); "
+                                      "remove the folder to start afresh").format(
+                                        state_file=self.state_file, exc=exc)) from exc
         if not isinstance(data, dict):
-            raise SandboxStateError(f"{self.state_file}: not a sandbox state (expected a JSON "
-                               "object); remove the folder to start afresh")
+            raise SandboxStateError(_("{state_file}: not a sandbox state (expected a "
+                                      "JSON object); remove the folder to start afresh").format(
+                                        state_file=self.state_file))
         for name in _COLLECTIONS:
             data.setdefault(name, {})
         data.setdefault("counter", 0)
@@ -90,7 +93,7 @@ class Store:
 
     def path(self, kind: str, name: str) -> Path:
         if not name or "/" in name or name.startswith("."):
-            raise ValueError(f"bad file name {name!r}")
+            raise ValueError(_("bad file name {name!r}").format(name=name))
         return self.root / kind / name
 
     def file_size(self, kind: str, name: str) -> int:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from config.i18n import _
 from publish.stats.store import (
     CountryViews,
     DailyAnalytics,
@@ -181,7 +182,7 @@ class Fetcher:
         except Exception as exc:
             self.on_call(ANALYTICS_METHOD, "error")
             what = ids[0] if len(ids) == 1 else f"{len(ids)} videos"
-            raise api_error(exc, doing=f"reading Analytics for {what}") from exc
+            raise api_error(exc, doing=_("reading Analytics for {what}").format(what=what)) from exc
         self.rows.queries += 1
         return parse_report(reply)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from config.i18n import _
 from publish.journal import Journal
 from publish.youtube.client import api_error
 
@@ -197,7 +198,8 @@ def playlist_videos(youtube: Any, playlist_id: str, *,
             return reply
         except Exception as exc:
             on_call(method, "error")
-            raise api_error(exc, doing=f"reading playlist {playlist_id}") from exc
+            raise api_error(exc, doing=_("reading playlist {playlist_id}").format(
+                                           playlist_id=playlist_id)) from exc
 
     found = run("playlists.list", youtube.playlists().list(part="snippet", id=playlist_id))
     items = found.get("items") or []
@@ -286,9 +288,9 @@ def _daily(journal: Journal, campaign: str | None, start: date, end: date,
         ((start - timedelta(days=1)).isoformat(), (end + timedelta(days=1)).isoformat(),
          *params))
     totals: dict[date, float] = defaultdict(float)
-    for _, group in itertools.groupby(rows, key=lambda r: r[0]):
+    for _video, group in itertools.groupby(rows, key=lambda r: r[0]):
         days: dict[str, int] = {}
-        for _, day, views in group:
+        for _row, day, views in group:
             days[day] = views
         for (d0, v0), (d1, v1) in itertools.pairwise(days.items()):
             a, b = date.fromisoformat(d0), date.fromisoformat(d1)

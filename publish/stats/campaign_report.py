@@ -31,6 +31,7 @@ from pathlib import Path
 
 from captions.fonts import FONT_DIR
 from config.atomic import write_bytes, write_text
+from config.i18n import _
 from publish.errors import CapsuleError
 from publish.journal import Journal
 from publish.stats import charts
@@ -395,9 +396,10 @@ def print_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 120) -> None:
     """Print the written HTML page to PDF with headless Chromium (written atomically)."""
     browser = chromium()
     if browser is None:
-        raise ReportError("--pdf needs Chromium to print the report: install it (apt-get "
-                          "install chromium) or set CAPSULE_CHROMIUM to its path; the HTML "
-                          f"report {html_path} is written")
+        raise ReportError(_("--pdf needs Chromium to print the report: install it "
+                            "(apt-get install chromium) or set CAPSULE_CHROMIUM to its "
+                            "path; the HTML report {html_path} is written").format(
+                              html_path=html_path))
     with tempfile.TemporaryDirectory(prefix="capsule-pdf-") as tmp:
         out = Path(tmp) / "report.pdf"
         try:
@@ -409,7 +411,8 @@ def print_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 120) -> None:
                  Path(html_path).resolve().as_uri()],
                 capture_output=True, timeout=timeout, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ReportError(f"Chromium ({browser}) could not print {html_path}: {exc}") from exc
+            raise ReportError(_("Chromium ({browser}) could not print {html_path}: {exc}").format(
+                                  browser=browser, html_path=html_path, exc=exc)) from exc
         if done.returncode != 0 or not out.exists() or out.stat().st_size == 0:
             detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
             raise ReportError(f"Chromium ({browser}) failed to print {html_path} "

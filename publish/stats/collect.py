@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from config.i18n import _
 from publish.errors import Busy, NothingToDo
 from publish.journal import Journal
 from publish.stats.store import (
@@ -105,9 +106,9 @@ def collection_lock(path: Path) -> Iterator[None]:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            who = f" (pid {holder})" if holder.isdigit() else ""
-            raise Busy(f"another `capsule stats collect` is running{who}, lock {path}; "
-                       "this run stopped without collecting") from exc
+            who = _(" (pid {pid})").format(pid=holder) if holder.isdigit() else ""
+            raise Busy(_("another `capsule stats collect` is running{who}, lock {path}; "
+                         "this run stopped without collecting").format(who=who, path=path)) from exc
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
@@ -212,7 +213,8 @@ def fetch_stats(youtube: Any, video_ids: Sequence[str], *,
             except Exception as exc:
                 on_call(method, "error")
                 if not batch_unavailable(exc):
-                    raise api_error(exc, doing="collecting statistics (videos:batchGetStats)"
+                    raise api_error(exc, doing=_("collecting statistics "
+                                                 "(videos:batchGetStats)")
                                     ) from exc
                 log.info("videos:batchGetStats unavailable (%s); using videos.list", exc)
                 method = "videos.list"
@@ -224,7 +226,7 @@ def fetch_stats(youtube: Any, video_ids: Sequence[str], *,
                 on_call(method, "ok")
             except Exception as exc:
                 on_call(method, "error")
-                raise api_error(exc, doing="collecting statistics (videos.list)") from exc
+                raise api_error(exc, doing=_("collecting statistics (videos.list)")) from exc
         items.extend(reply.get("items") or [])
         done += len(chunk)
         if progress:
@@ -263,8 +265,8 @@ def _collect_locked(journal: Journal, connect: Callable[[], tuple[Any, Any]], ch
     result.tracked = len(videos)
     if not videos:
         result.status = "nothing_to_do"
-        raise NothingToDo("no tracked videos: publish one with capsule or add one with "
-                          "`capsule stats track VIDEO_ID`")
+        raise NothingToDo(_("no tracked videos: publish one with capsule or add one with "
+                            "`capsule stats track VIDEO_ID`"))
     youtube, analytics = connect()
 
     def on_call(method: str, status: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from config.i18n import _
 from publish.journal import Journal
 from publish.stats.store import utc_stamp
 from publish.youtube import quota
@@ -35,7 +36,7 @@ def track_uploads(journal: Journal, service: Any, *, channel: str = "") -> Disco
     found = Discovered()
     reply = quota.execute(journal, "channels.list",
                           service.channels().list(part="contentDetails", mine=True),
-                          doing="reading the channel's uploads playlist", channel=channel)
+                          doing=_("reading the channel's uploads playlist"), channel=channel)
     found.calls += 1
     items = reply.get("items") or [{}]
     playlist = items[0].get("contentDetails", {}).get("relatedPlaylists", {}).get("uploads")
@@ -47,7 +48,7 @@ def track_uploads(journal: Journal, service: Any, *, channel: str = "") -> Disco
                                                playlistId=playlist, maxResults=PAGE,
                                                pageToken=token)
         reply = quota.execute(journal, "playlistItems.list", request,
-                              doing="listing the channel's uploads", channel=channel)
+                              doing=_("listing the channel's uploads"), channel=channel)
         found.calls += 1
         found.pages += 1
         rows = []

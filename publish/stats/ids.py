@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from config.i18n import _
 from publish.errors import InvalidInput
 
 _ID = re.compile(r"[A-Za-z0-9_-]{11}")  # 11 characters of base64url
@@ -21,8 +22,9 @@ def video_id(text: str) -> str:
     candidate = _candidate(raw)
     if candidate is None or not _ID.fullmatch(candidate):
         raise InvalidInput(
-            f"{raw!r} is not a YouTube video: give an 11-character id (e.g. dQw4w9WgXcQ) or a "
-            "youtube.com/watch?v=…, youtu.be/… or youtube.com/shorts/… URL")
+            _("{raw!r} is not a YouTube video: give an 11-character id (e.g. "
+              "dQw4w9WgXcQ) or a youtube.com/watch?v=…, youtu.be/… or "
+              "youtube.com/shorts/… URL").format(raw=raw))
     return candidate
 
 

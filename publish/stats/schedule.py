@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.i18n import _
 from publish.errors import InvalidInput
 
 UNIT_NAME = "capsule-stats"
@@ -65,8 +66,9 @@ def parse_every(text: str) -> Every:
         or (60 <= minutes < 24 * 60 and minutes % 60 == 0 and 24 % (minutes // 60) == 0)
         or minutes == 24 * 60)
     if not valid:
-        raise InvalidInput(f"--every {text!r}: use minutes dividing an hour (15m, 30m), hours "
-                           "dividing a day (1h, 2h, 3h, 4h, 6h, 8h, 12h) or 1d")
+        raise InvalidInput(_("--every {text!r}: use minutes dividing an hour (15m, 30m), "
+                             "hours dividing a day (1h, 2h, 3h, 4h, 6h, 8h, 12h) or 1d").format(
+                               text=text))
     return Every(minutes)
 
 
@@ -81,8 +83,8 @@ def capsule_executable() -> str:
     found = shutil.which("capsule")
     if found:
         return str(Path(found).resolve())
-    raise InvalidInput("cannot find the `capsule` executable: install capsule (pip install .) "
-                       "so that it is on PATH, then run this again")
+    raise InvalidInput(_("cannot find the `capsule` executable: install capsule (pip "
+                         "install .) so that it is on PATH, then run this again"))
 
 
 def collect_command(executable: str, global_args: list[str] | None = None) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
+from config.i18n import _
 from publish.journal import Journal
 
 EXPORT_COLUMNS = ("video_id", "title", "collected_at", "views", "likes", "comments")
@@ -261,7 +262,7 @@ def save_analytics(journal: Journal, fetched_at: str, daily: Sequence[DailyAnaly
         for vid, columns in (marks or {}).items():
             for column, value in columns.items():
                 if column not in MARK_COLUMNS:
-                    raise ValueError(f"not a watermark column: {column}")
+                    raise ValueError(_("not a watermark column: {column}").format(column=column))
                 c.execute(f"UPDATE tracked_videos SET {column} = ? WHERE video_id = ?",
                           (value, vid))
         return c.total_changes - before

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from config.i18n import _
+
 LANGUAGES = ("en", "fr", "ar")
 
 TEXT: dict[str, dict[str, str]] = {
@@ -166,7 +168,8 @@ class Words:
 
     def __init__(self, lang: str) -> None:
         if lang not in LANGUAGES:
-            raise ValueError(f"report language {lang!r}: use one of {', '.join(LANGUAGES)}")
+            raise ValueError(_("report language {lang!r}: use one of {LANGUAGES}").format(
+                                 lang=lang, LANGUAGES=', '.join(LANGUAGES)))
         self.lang = lang
         self.rtl = lang == "ar"
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from config.atomic import atomic_write
+from config.i18n import _
 from publish.errors import AuthRequired, CapsuleError, InvalidInput, TemporaryFailure
 from publish.youtube.client import (
     USER_AGENT,
@@ -87,7 +88,8 @@ def missing_scopes(granted: list[str] | tuple[str, ...] | set[str], purpose: str
         return missing
     if purpose == "public":
         return []
-    raise ValueError(f"unknown purpose {purpose!r}; expected one of {', '.join(PURPOSES)}")
+    raise ValueError(_("unknown purpose {purpose!r}; expected one of {PURPOSES}").format(
+                         purpose=purpose, PURPOSES=', '.join(PURPOSES)))
 
 
 # Who capsule acts for --------------------------------------------------------------------------
@@ -137,9 +139,10 @@ class Account:
             return self.sandbox_client
         if self.client_secrets is None:
             raise InvalidInput(
-                f"channel {self.channel!r} has no client_secrets: set "
-                f"channels.{self.channel}.client_secrets to the OAuth client file "
-                "(type Desktop app) downloaded from the Google Cloud console")
+                _("channel {channel!r} has no client_secrets: set "
+                  "channels.{channel}.client_secrets to the OAuth client file (type "
+                  "Desktop app) downloaded from the Google Cloud console").format(
+                    channel=self.channel))
         return read_client_secrets(self.client_secrets)
 
 
@@ -169,18 +172,22 @@ def read_client_secrets(path: Path) -> OAuthClient:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidInput(f"{path}: client secrets file not found; download it from the "
-                           "Google Cloud console (OAuth client, type Desktop app)") from None
+        raise InvalidInput(_("{path}: client secrets file not found; download it from "
+                             "the Google Cloud console (OAuth client, type Desktop app)").format(
+                               path=path)) from None
     except (OSError, ValueError) as exc:
-        raise InvalidInput(f"{path}: unreadable client secrets file ({exc})") from None
+        raise InvalidInput(_("{path}: unreadable client secrets file ({exc})").format(
+                               path=path, exc=exc)) from None
     entry = data.get("installed") if isinstance(data, dict) else None
     if not isinstance(entry, dict):
         kind = ", ".join(data) if isinstance(data, dict) else type(data).__name__
-        raise InvalidInput(f"{path}: expected an OAuth client of type Desktop app (an "
-                           f"\"installed\" entry), found {kind or 'nothing'}")
+        raise InvalidInput(_("{path}: expected an OAuth client of type Desktop app (an "
+                             "\"installed\" entry), found {kind}").format(
+                               path=path, kind=kind or _('nothing')))
     missing = [k for k in ("client_id", "client_secret") if not entry.get(k)]
     if missing:
-        raise InvalidInput(f"{path}: the \"installed\" entry lacks {', '.join(missing)}")
+        raise InvalidInput(_("{path}: the \"installed\" entry lacks {missing}").format(
+                               path=path, missing=', '.join(missing)))
     return OAuthClient(entry["client_id"], entry["client_secret"], str(path))
 
 
@@ -236,10 +243,11 @@ def write_token_file(path: Path, payload: dict[str, Any]) -> None:
             fh.write(json.dumps(payload, indent=2) + "\n")
     except PermissionError as exc:
         if path.is_symlink():
-            raise InvalidInput(f"{path}: is a symbolic link; capsule refuses to write a token "
-                               "through it (remove the link or point token_file at a real "
-                               "file)") from None
-        raise InvalidInput(f"{path}: cannot write the token ({exc.strerror})") from None
+            raise InvalidInput(_("{path}: is a symbolic link; capsule refuses to write a "
+                                 "token through it (remove the link or point token_file "
+                                 "at a real file)").format(path=path)) from None
+        raise InvalidInput(_("{path}: cannot write the token ({strerror})").format(
+                               path=path, strerror=exc.strerror)) from None
 
 
 def _make_private_dir(folder: Path) -> None:
@@ -262,14 +270,16 @@ def read_token_file(path: Path) -> dict[str, Any] | None:
     """The token JSON at `path`, None when there is none; a bad file is an AuthRequired."""
     path = Path(path)
     if path.is_symlink():
-        raise InvalidInput(f"{path}: is a symbolic link; capsule refuses token files "
-                           "reached through a link (point token_file at the real file)")
+        raise InvalidInput(_("{path}: is a symbolic link; capsule refuses token files "
+                             "reached through a link (point token_file at the real file)").format(
+                               path=path))
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read the token ({exc.strerror})") from None
+        raise InvalidInput(_("{path}: cannot read the token ({strerror})").format(
+                               path=path, strerror=exc.strerror)) from None
     except UnicodeDecodeError:
         text = ""  # not text at all: reported below as an unusable token file
     try:
@@ -277,8 +287,9 @@ def read_token_file(path: Path) -> dict[str, Any] | None:
     except ValueError:
         data = None
     if not isinstance(data, dict) or any(not data.get(k) for k in REQUIRED_TOKEN_KEYS):
-        raise AuthRequired(f"{path}: not a usable token file (needs "
-                           f"{', '.join(REQUIRED_TOKEN_KEYS)})")
+        raise AuthRequired(_("{path}: not a usable token file (needs "
+                             "{REQUIRED_TOKEN_KEYS})").format(
+                               path=path, REQUIRED_TOKEN_KEYS=', '.join(REQUIRED_TOKEN_KEYS)))
     with contextlib.suppress(OSError):
         if path.stat().st_mode & 0o077:
             log.warning("%s: readable by other users; tightening it to 0600", path)
@@ -330,8 +341,11 @@ def load_credentials(account: Account) -> Credentials | None:
     # Never send a refresh token and client secret to a server that did not issue them. (A
     # sandbox token lives in the sandbox's state folder: any port serving that state issued it.)
     if issued_by and issued_by != account.endpoints.token_uri and not account.is_sandbox:
-        raise AuthRequired(f"{account.token_file}: this login was issued by {issued_by}, not "
-                           f"{account.endpoints.token_uri}; run {account.login_hint()}")
+        raise AuthRequired(_("{token_file}: this login was issued by {issued_by}, not "
+                             "{token_uri}; run {account}").format(
+                               token_file=account.token_file, issued_by=issued_by,
+                               token_uri=account.endpoints.token_uri,
+                               account=account.login_hint()))
     return credentials_from_payload(data, account.endpoints, account.token_file)
 
 
@@ -346,16 +360,19 @@ def refresh(credentials: Credentials, account: Account) -> None:
     except auth_exceptions.RefreshError as exc:
         raise _refused(exc, account) from None
     except Exception as exc:
-        raise api_error(exc, doing=f"refreshing the login of {account.channel}",
+        raise api_error(exc, doing=_("refreshing the login of {channel}").format(
+                                       channel=account.channel),
                         channel=account.channel) from exc
 
 
 def _refused(exc: BaseException, account: Account) -> Exception:
-    error = refresh_error(exc, doing=f"channel {account.channel}", channel=account.channel)
+    error = refresh_error(exc, doing=_("channel {channel}").format(
+                                         channel=account.channel), channel=account.channel)
     if isinstance(error, AuthRequired):
-        return AuthRequired(f"channel {account.channel}: the saved login at "
-                            f"{account.token_file} was refused (revoked or expired); "
-                            f"run {account.login_hint()}")
+        return AuthRequired(_("channel {channel}: the saved login at {token_file} was "
+                              "refused (revoked or expired); run {account}").format(
+                                channel=account.channel, token_file=account.token_file,
+                                account=account.login_hint()))
     return error
 
 
@@ -382,17 +399,21 @@ def account_credentials(account: Account, purpose: str = "publish") -> Credentia
         if purpose == "public" and account.api_key:
             return account.api_key
         what = "an API key (api_key) or a login" if purpose == "public" else "a login"
-        raise AuthRequired(f"channel {account.channel}: {what} is needed and none is saved at "
-                           f"{account.token_file}; run {account.login_hint(_scopes_for(purpose))}")
+        raise AuthRequired(_("channel {channel}: {what} is needed and none is saved at "
+                             "{token_file}; run {login_hint}").format(
+                               channel=account.channel, what=what, token_file=account.token_file,
+                               login_hint=account.login_hint(_scopes_for(purpose))))
     lacking = missing_scopes(creds.granted_scopes or creds.scopes or [], purpose)
     if lacking:
         if account.is_sandbox:
             creds = sandbox_login(account, SCOPE_SETS["all"])
         else:
             raise AuthRequired(
-                f"channel {account.channel}: the saved login lacks "
-                f"{', '.join(short_scope(s) for s in lacking)} needed to {_verb(purpose)}; "
-                f"run {account.login_hint(_scopes_for(purpose))}")
+                _("channel {channel}: the saved login lacks {scopes} "
+                  "needed to {verb}; run {login_hint}").format(
+                    channel=account.channel,
+                    scopes=', '.join(short_scope(s) for s in lacking),
+                    verb=_verb(purpose), login_hint=account.login_hint(_scopes_for(purpose))))
     if not creds.valid:
         try:
             refresh(creds, account)
@@ -431,8 +452,8 @@ def scopes_named(name: str) -> tuple[str, ...]:
     try:
         return SCOPE_SETS[name]
     except KeyError:
-        raise InvalidInput(f"unknown scope set {name!r}; expected one of "
-                           f"{', '.join(SCOPE_SETS)}") from None
+        raise InvalidInput(_("unknown scope set {name!r}; expected one of {SCOPE_SETS}").format(
+                               name=name, SCOPE_SETS=', '.join(SCOPE_SETS))) from None
 
 
 @contextlib.contextmanager
@@ -501,8 +522,11 @@ def login(account: Account, scopes: tuple[str, ...], *, open_browser: bool = Tru
                 host="localhost", port=0, open_browser=open_browser,
                 authorization_prompt_message="", timeout_seconds=timeout_seconds)
         except WSGITimeoutError:
-            raise AuthRequired(f"no answer from the browser within {timeout_seconds:.0f} s; "
-                               f"run {account.login_hint()} again, or add --no-browser") from None
+            raise AuthRequired(_("no answer from the browser within "
+                                 "{timeout_seconds:.0f} s; run {account} again, or add "
+                                 "--no-browser").format(
+                                   timeout_seconds=timeout_seconds,
+                                   account=account.login_hint())) from None
     return _finish(account, creds, scopes)
 
 
@@ -523,20 +547,22 @@ def parse_pasted(text: str, state: str | None) -> str:
     """The authorization code in a pasted redirect URL (state checked) or a bare code."""
     text = text.strip()
     if not text:
-        raise AuthRequired("nothing was pasted; run the login again")
+        raise AuthRequired(_("nothing was pasted; run the login again"))
     if "://" not in text and "code=" not in text:
         return text
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(text).query or text.lstrip("?"))
     if "error" in query:
-        raise AuthRequired(f"authorization refused ({query['error'][0]}); run the login again "
-                           "and approve the access")
+        raise AuthRequired(_("authorization refused ({error}); run the login "
+                             "again and approve the access").format(
+                               error=query['error'][0]))
     if state and query.get("state", [state])[0] != state:
-        raise AuthRequired("the pasted address belongs to another login attempt (state does "
-                           "not match); run the login again and paste the newest address")
+        raise AuthRequired(_("the pasted address belongs to another login attempt (state "
+                             "does not match); run the login again and paste the newest "
+                             "address"))
     codes = query.get("code")
     if not codes:
-        raise AuthRequired("the pasted address has no code=…; paste the full address the "
-                           "browser ended on")
+        raise AuthRequired(_("the pasted address has no code=…; paste the full address "
+                             "the browser ended on"))
     return codes[0]
 
 
@@ -548,13 +574,14 @@ def sandbox_login(account: Account, scopes: tuple[str, ...]) -> Credentials:
         with contextlib.closing(CapsuleHttp(account.timeout)) as http:
             http.follow_redirects = False
             try:
-                response, _ = http.request(url, "GET")
+                response, _body = http.request(url, "GET")
             except Exception as exc:
-                raise api_error(exc, doing="logging in to the sandbox") from exc
+                raise api_error(exc, doing=_("logging in to the sandbox")) from exc
         location = response.get("location")
         if response.status not in (302, 303) or not location:
-            raise TemporaryFailure(f"sandbox at {account.endpoints.base} did not approve the "
-                                   f"login (HTTP {response.status})")
+            raise TemporaryFailure(_("sandbox at {base} did not approve the login (HTTP "
+                                     "{status})").format(
+                                       base=account.endpoints.base, status=response.status))
         flow.fetch_token(code=parse_pasted(location, state))
         creds = flow.credentials
     result = _finish(account, creds, scopes)
@@ -572,15 +599,19 @@ def _flow_errors(account: Account) -> Iterator[None]:
         yield
     except OAuth2Error as exc:
         detail = exc.error + (f": {exc.description}" if exc.description else "")
-        raise AuthRequired(f"login refused by {account.endpoints.describe()} ({detail}); "
-                           f"check the client secrets and run {account.login_hint()} "
-                           "again") from None
+        raise AuthRequired(_("login refused by {endpoints} ({detail}); check the client "
+                             "secrets and run {account} again").format(
+                               endpoints=account.endpoints.describe(), detail=detail,
+                               account=account.login_hint())) from None
     except RequestException as exc:
-        raise TemporaryFailure(f"cannot reach {account.endpoints.describe()} to log in "
-                               f"({type(exc).__name__}); run again later") from None
+        raise TemporaryFailure(_("cannot reach {endpoints} to log in ({__name__}); run "
+                                 "again later").format(
+                                   endpoints=account.endpoints.describe(),
+                                   __name__=type(exc).__name__)) from None
     except Warning as exc:  # oauthlib's "Scope has changed" when relaxing was not possible
-        raise AuthRequired(f"login scopes changed during the flow ({exc}); run "
-                           f"{account.login_hint()} again") from None
+        raise AuthRequired(_("login scopes changed during the flow ({exc}); run "
+                             "{account} again").format(
+                               exc=exc, account=account.login_hint())) from None
 
 
 def _finish(account: Account, creds: Any, scopes: tuple[str, ...]) -> LoginResult:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from config.i18n import _
 from publish.errors import CapsuleError, InvalidInput
 from publish.journal import Journal
 from publish.youtube import quota
@@ -35,16 +36,21 @@ def check_caption_file(language: str, path: Path) -> None:
     """Local checks before anything is spent: readable, non-empty, ≤ 100 MB, a language code."""
 
     if not path.is_file():
-        raise InvalidInput(f"--caption {language}={path}: no such file")
+        raise InvalidInput(_("--caption {language}={path}: no such file").format(
+                               language=language, path=path))
     size = path.stat().st_size
     if size == 0:
-        raise InvalidInput(f"--caption {language}={path}: the file is empty")
+        raise InvalidInput(_("--caption {language}={path}: the file is empty").format(
+                               language=language, path=path))
     if size > CAPTION_MAX_BYTES:
-        raise InvalidInput(f"--caption {language}={path}: {size} bytes, YouTube accepts at most "
-                           f"{CAPTION_MAX_BYTES}")
+        raise InvalidInput(_("--caption {language}={path}: {size} bytes, YouTube accepts "
+                             "at most {CAPTION_MAX_BYTES}").format(
+                               language=language, path=path, size=size,
+                               CAPTION_MAX_BYTES=CAPTION_MAX_BYTES))
     if language not in LANGUAGES:
-        raise InvalidInput(f"--caption {language}={path}: {language!r} is not a YouTube "
-                           "language code (e.g. fr, ar, zgh, en)")
+        raise InvalidInput(_("--caption {language}={path}: {language!r} is not a YouTube "
+                             "language code (e.g. fr, ar, zgh, en)").format(
+                               language=language, path=path))
 
 
 def put_track(service: Any, journal: Journal, *, video_id: str, language: str, srt: Path,
@@ -60,8 +66,10 @@ def put_track(service: Any, journal: Journal, *, video_id: str, language: str, s
 
     name = name or track_name(language)
     if len(name) > NAME_MAX:
-        raise InvalidInput(f"caption name {name!r}: at most {NAME_MAX} characters")
-    doing = f"sending the {language} caption track of video {video_id}"
+        raise InvalidInput(_("caption name {name!r}: at most {NAME_MAX} characters").format(
+                               name=name, NAME_MAX=NAME_MAX))
+    doing = _("sending the {language} caption track of video {video_id}").format(
+                language=language, video_id=video_id)
     existing = find_track(service, journal, video_id=video_id, language=language, name=name,
                           channel=channel, upload_id=upload_id)
 
@@ -95,7 +103,8 @@ def find_track(service: Any, journal: Journal, *, video_id: str, language: str, 
     """The video's track with this language and name, if any."""
     request = service.captions().list(part="snippet", videoId=video_id)
     reply = quota.execute(journal, "captions.list", request,
-                          doing=f"listing the caption tracks of video {video_id}",
+                          doing=_("listing the caption tracks of video {video_id}").format(
+                                    video_id=video_id),
                           channel=channel, upload_id=upload_id)
     for item in reply.get("items", []):
         snippet = item.get("snippet", {})

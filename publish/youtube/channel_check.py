@@ -38,6 +38,7 @@ from typing import Any
 
 from captions.errors import CaptionsError
 from captions.video import probe
+from config.i18n import _
 from publish.errors import NothingToDo
 from publish.journal import Journal
 from publish.youtube import quota
@@ -101,9 +102,12 @@ class SourceFacts:
     duration_ms: int | None
     frame_ms: float
     title: str
+    # Videos the journal holds as the uploads of other files (a capsule's Short, its Arabic
+    # version): never this source, even with the same title and length.
+    others: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, path: Path, title: str) -> SourceFacts:
+    def of(cls, path: Path, title: str, others: frozenset[str] = frozenset()) -> SourceFacts:
 
         try:
             info = probe(path)
@@ -111,7 +115,7 @@ class SourceFacts:
             frame = 1000.0 / float(info.fps) if info.fps else UNKNOWN_FRAME_MS
         except CaptionsError:
             duration, frame = None, UNKNOWN_FRAME_MS
-        return cls(path.stat().st_size, path.name, duration, frame, title)
+        return cls(path.stat().st_size, path.name, duration, frame, title, others)
 
     @classmethod
     def missing(cls, name: str, same_length_as: Path, title: str) -> SourceFacts:
@@ -177,24 +181,28 @@ def _same_title_and_length(source: SourceFacts, video: RemoteVideo) -> Match | N
         return None
     if abs(video.duration_ms - source.duration_ms) > max(source.frame_ms, 1.0):
         return None
-    return Match(video, [f"same title ({source.title!r})",
-                         f"same duration ({video.duration_ms / 1000:.2f} s)",
-                         f"another size ({video.file_size} bytes)"])
+    return Match(video, [_("same title ({title!r})").format(title=source.title),
+                         _("same duration ({seconds:.2f} s)").format(
+                             seconds=video.duration_ms / 1000),
+                         _("another size ({size} bytes)").format(size=video.file_size)])
 
 
 def match(source: SourceFacts, video: RemoteVideo) -> Match | None:
     """Whether `video` is `source` uploaded before (rules in the module docstring)."""
+    if video.id in source.others:
+        return None
     if video.file_size is not None and source.size is not None:
         if video.file_size != source.size:
             return _same_title_and_length(source, video)
-        reasons = [f"same size ({source.size} bytes)"]
+        reasons = [_("same size ({size} bytes)").format(size=source.size)]
         if video.file_name and video.file_name == source.file_name:
-            reasons.append(f"same file name ({source.file_name})")
+            reasons.append(_("same file name ({file_name})").format(file_name=source.file_name))
         elif (video.duration_ms is not None and source.duration_ms is not None
               and abs(video.duration_ms - source.duration_ms) <= max(source.frame_ms, 1.0)):
-            reasons.append(f"same duration ({video.duration_ms / 1000:.2f} s)")
+            reasons.append(_("same duration ({seconds:.2f} s)").format(
+                               seconds=video.duration_ms / 1000))
         elif video.title == source.title:
-            reasons.append(f"same title ({source.title!r})")
+            reasons.append(_("same title ({title!r})").format(title=source.title))
         else:
             return None
         return Match(video, reasons)
@@ -203,15 +211,16 @@ def match(source: SourceFacts, video: RemoteVideo) -> Match | None:
     if source.duration_ms is not None and video.duration_ms is not None:
         if abs(video.duration_ms - source.duration_ms) > max(source.frame_ms, 1.0):
             return None
-        return Match(video, [f"same title ({source.title!r})",
-                             f"same duration ({video.duration_ms / 1000:.2f} s)"])
+        return Match(video, [_("same title ({title!r})").format(title=source.title),
+                             _("same duration ({seconds:.2f} s)").format(
+                             seconds=video.duration_ms / 1000)])
     if video.rough_duration_s and source.duration_ms is not None \
             and abs(video.rough_duration_s - source.duration_ms / 1000) > 1.0:
         return None
     if video.file_size is not None:  # our file is missing: title and length are all we have
-        return Match(video, [f"same title ({source.title!r})"])
-    return Match(video, [f"same title ({source.title!r})",
-                         "still processing (file details not yet available)"])
+        return Match(video, [_("same title ({title!r})").format(title=source.title)])
+    return Match(video, [_("same title ({title!r})").format(title=source.title),
+                         _("still processing (file details not yet available)")])
 
 
 @dataclass
@@ -235,7 +244,7 @@ class ChannelUploads:
         """The id of the channel's uploads playlist (`relatedPlaylists.uploads`)."""
         if self._playlist is None:
             reply = self._execute("channels.list", self.service.channels().list(
-                part="contentDetails", mine=True), "reading the channel's uploads playlist")
+                part="contentDetails", mine=True), _("reading the channel's uploads playlist"))
             items = reply.get("items") or [{}]
             self._playlist = (items[0].get("contentDetails", {}).get("relatedPlaylists", {})
                               .get("uploads", ""))
@@ -254,7 +263,7 @@ class ChannelUploads:
                 part="contentDetails", playlistId=playlist,
                 maxResults=min(PAGE, window.uploads - seen), pageToken=token)
             reply = self._execute("playlistItems.list", request,
-                                  "listing the channel's uploads")
+                                  _("listing the channel's uploads"))
             ids, older = [], False
             for item in reply.get("items") or []:
                 details = item.get("contentDetails") or {}
@@ -278,7 +287,7 @@ class ChannelUploads:
             chunk = ids[start:start + PAGE]
             reply = self._execute("videos.list", self.service.videos().list(
                 part=parts, id=",".join(chunk), maxResults=len(chunk)),
-                "reading the channel's uploads")
+                _("reading the channel's uploads"))
             out += [RemoteVideo.parse(item) for item in reply.get("items") or []]
         return out
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import httplib2
 
+from config.i18n import _
 from publish import __version__
 from publish.discovery import ANALYTICS_DOC, DATA_API_DOC, discovery_document
 from publish.errors import (
@@ -83,7 +84,8 @@ def normalize_endpoint(url: str) -> str:
     """`http://127.0.0.1:8765` and `http://127.0.0.1:8765/` name the same base."""
     url = url.strip()
     if not url.startswith(("http://", "https://")):
-        raise InvalidInput(f"endpoint {url!r}: expected an http:// or https:// URL")
+        raise InvalidInput(_("endpoint {url!r}: expected an http:// or https:// URL").format(
+                               url=url))
     return url.rstrip("/") + "/"
 
 
@@ -221,13 +223,16 @@ def api_error(exc: BaseException, *, doing: str, channel: str | None = None) -> 
     if isinstance(exc, HttpError):
         return _http_error(exc, doing, channel)
     if isinstance(exc, MediaUploadSizeError | UnacceptableMimeTypeError):
-        return InvalidInput(f"{doing}: {_short(exc)} (refused before sending)")
+        return InvalidInput(_("{doing}: {short} (refused before sending)").format(
+                                doing=doing, short=_short(exc)))
     if isinstance(exc, auth_exceptions.RefreshError):
         return refresh_error(exc, doing=doing, channel=channel)
     if isinstance(exc, (auth_exceptions.TransportError, *_NETWORK_ERRORS)):
-        return TemporaryFailure(f"{doing}: network error ({_short(exc)}); run again later")
+        return TemporaryFailure(_("{doing}: network error ({short}); run again later").format(
+                                    doing=doing, short=_short(exc)))
     if isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS:
-        return TemporaryFailure(f"{doing}: network error ({_short(exc)}); run again later")
+        return TemporaryFailure(_("{doing}: network error ({short}); run again later").format(
+                                    doing=doing, short=_short(exc)))
     return exc
 
 
@@ -235,11 +240,13 @@ def refresh_error(exc: BaseException, *, doing: str, channel: str | None) -> Cap
     """A refused token refresh: revoked or expired login, or an unreachable token server."""
     text = str(exc.args[0]) if getattr(exc, "args", None) else str(exc)
     if getattr(exc, "retryable", False) and "invalid_grant" not in text:
-        return TemporaryFailure(f"{doing}: the token server did not answer ({_short(exc)}); "
-                                "run again later")
+        return TemporaryFailure(_("{doing}: the token server did not answer ({short}); "
+                                  "run again later").format(doing=doing, short=_short(exc)))
     reason = text.split(":", 1)[0].strip() or "refused"
-    return AuthRequired(f"{doing}: the saved login was refused ({redact(reason)}: "
-                        f"revoked or expired); run {login_command(channel)}")
+    return AuthRequired(_("{doing}: the saved login was refused ({redact}: revoked or "
+                          "expired); run {login_command}").format(
+                            doing=doing, redact=redact(reason),
+                            login_command=login_command(channel)))
 
 
 def _http_error(exc: Any, doing: str, channel: str | None) -> CapsuleError:
@@ -248,18 +255,23 @@ def _http_error(exc: Any, doing: str, channel: str | None) -> CapsuleError:
     message = " ".join(str(_error_body(exc).get("message") or "").split())[:200]
     detail = f"{reason} ({status})" + (f": {redact(message)}" if message else "")
     if reason == "insufficientPermissions":
-        return AuthRequired(f"{doing}: {detail}; the login lacks a scope, run "
-                            f"{login_command(channel, 'all')}")
+        return AuthRequired(_("{doing}: {detail}; the login lacks a scope, run "
+                              "{login_command}").format(
+                                doing=doing, detail=detail,
+                                login_command=login_command(channel, 'all')))
     if status == 401 or reason in _AUTH_REASONS:
-        return AuthRequired(f"{doing}: {detail}; run {login_command(channel)}")
+        return AuthRequired(_("{doing}: {detail}; run {login_command}").format(
+                                doing=doing, detail=detail, login_command=login_command(channel)))
     if reason in _QUOTA_REASONS or status == 429:
         when = ("after midnight Pacific time" if reason in {"quotaExceeded", "dailyLimitExceeded"}
                 else "in about 24 hours" if reason in {"uploadLimitExceeded",
                                                        "uploadRateLimitExceeded"}
                 else "in a few minutes")
-        return QuotaExhausted(f"{doing}: {detail}; retry {when}")
+        return QuotaExhausted(_("{doing}: {detail}; retry {when}").format(
+                                  doing=doing, detail=detail, when=when))
     if status >= 500 or status in (408,):
-        return TemporaryFailure(f"{doing}: {detail}; the server failed, run again later")
+        return TemporaryFailure(_("{doing}: {detail}; the server failed, run again later").format(
+                                    doing=doing, detail=detail))
     if status in (400, 404, 409, 411, 413, 415, 422):
         return InvalidInput(f"{doing}: {detail}")
     return CapsuleError(f"{doing}: {detail}")

@@ -11,6 +11,7 @@ import urllib.parse
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from config.i18n import _
 from publish.errors import AuthRequired, CapsuleError, InvalidInput, TemporaryFailure
 from publish.youtube.client import (
     CapsuleHttp,
@@ -76,8 +77,10 @@ def auth_status(account: Account) -> AuthStatus:
         status.error = exc
         return status
     if creds is None or isinstance(creds, str):
-        status.error = AuthRequired(f"channel {account.channel}: no login saved at "
-                                    f"{account.token_file}; run {account.login_hint()}")
+        status.error = AuthRequired(_("channel {channel}: no login saved at "
+                                      "{token_file}; run {account}").format(
+                                        channel=account.channel, token_file=account.token_file,
+                                        account=account.login_hint()))
         return status
     status.logged_in = True
     granted = list(creds.granted_scopes or creds.scopes or [])
@@ -104,7 +107,7 @@ def _who(creds: Credentials, account: Account, status: AuthStatus) -> None:
         reply = youtube_service(creds, endpoint=account.endpoints, timeout=account.timeout) \
             .channels().list(part="snippet", mine=True).execute()
     except Exception as exc:
-        error = api_error(exc, doing="reading the channel", channel=account.channel)
+        error = api_error(exc, doing=_("reading the channel"), channel=account.channel)
         if not isinstance(error, CapsuleError):
             raise
         status.error = error
@@ -114,9 +117,9 @@ def _who(creds: Credentials, account: Account, status: AuthStatus) -> None:
         status.youtube_channel_id = items[0].get("id")
         status.youtube_channel_title = (items[0].get("snippet") or {}).get("title")
     else:
-        status.error = CapsuleError(f"channel {account.channel}: this Google account has no "
-                                    "YouTube channel; create one or log in with the channel's "
-                                    "account")
+        status.error = CapsuleError(_("channel {channel}: this Google account has no "
+                                      "YouTube channel; create one or log in with the "
+                                      "channel's account").format(channel=account.channel))
 
 
 def logout(account: Account, *, revoke: bool = True) -> bool:
@@ -138,29 +141,33 @@ def _revoke(account: Account, token: str) -> None:
     body = urllib.parse.urlencode({"token": token})
     try:
         with contextlib.closing(CapsuleHttp(account.timeout)) as http:
-            response, _ = http.request(
+            response, _body = http.request(
                 account.endpoints.revoke_uri, "POST", body=body,
                 headers={"content-type": "application/x-www-form-urlencoded"})
     except Exception as exc:
-        error = api_error(exc, doing=f"revoking the login of {account.channel}",
+        error = api_error(exc, doing=_("revoking the login of {channel}").format(
+                                         channel=account.channel),
                           channel=account.channel)
         if isinstance(error, TemporaryFailure):
-            raise TemporaryFailure(f"{error}; the token file was kept (add --no-revoke to "
-                                   "only delete it)") from exc
+            raise TemporaryFailure(_("{error}; the token file was kept (add --no-revoke "
+                                     "to only delete it)").format(error=error)) from exc
         raise error from exc
     # 400 invalid_token: already revoked or expired, which is what we wanted.
     if response.status >= 500:
-        raise TemporaryFailure(f"revoking the login of {account.channel}: the server answered "
-                               f"HTTP {response.status}; the token file was kept, run again "
-                               "later (or add --no-revoke)")
+        raise TemporaryFailure(_("revoking the login of {channel}: the server answered "
+                                 "HTTP {status}; the token file was kept, run again "
+                                 "later (or add --no-revoke)").format(
+                                   channel=account.channel, status=response.status))
 
 
 def export_token(account: Account) -> str:
     """The saved login as JSON text, to carry to another machine."""
     data = read_token_file(account.token_file)
     if data is None:
-        raise AuthRequired(f"channel {account.channel}: no login saved at "
-                           f"{account.token_file}; run {account.login_hint()} first")
+        raise AuthRequired(_("channel {channel}: no login saved at {token_file}; run "
+                             "{account} first").format(
+                               channel=account.channel, token_file=account.token_file,
+                               account=account.login_hint()))
     data.setdefault("token_uri", account.endpoints.token_uri)
     return json.dumps(data, indent=2) + "\n"
 
@@ -170,16 +177,19 @@ def import_token(account: Account, text: str, source: str) -> LoginResult:
     try:
         data = json.loads(text)
     except ValueError:
-        raise InvalidInput(f"{source}: not a token exported by `capsule auth export` "
-                           "(not JSON)") from None
+        raise InvalidInput(_("{source}: not a token exported by `capsule auth export` "
+                             "(not JSON)").format(source=source)) from None
     missing = [k for k in REQUIRED_TOKEN_KEYS
                if not isinstance(data, dict) or not data.get(k)]
     if missing:
-        raise InvalidInput(f"{source}: not a usable token (lacks {', '.join(missing)})")
+        raise InvalidInput(_("{source}: not a usable token (lacks {missing})").format(
+                               source=source, missing=', '.join(missing)))
     issued_by = data.get("token_uri")
     if issued_by and issued_by != account.endpoints.token_uri:
-        raise InvalidInput(f"{source}: this login was issued by {issued_by}, but channel "
-                           f"{account.channel} uses {account.endpoints.token_uri}")
+        raise InvalidInput(_("{source}: this login was issued by {issued_by}, but "
+                             "channel {channel} uses {token_uri}").format(
+                               source=source, issued_by=issued_by, channel=account.channel,
+                               token_uri=account.endpoints.token_uri))
     data["token_uri"] = account.endpoints.token_uri
     write_token_file(account.token_file, data)
     scopes = data.get("scopes") or []

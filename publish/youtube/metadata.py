@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from captions.units import mark
+from config.i18n import _
 from publish.errors import InvalidInput
 
 DEFAULT_TIMEZONE = ZoneInfo("Africa/Casablanca")
@@ -62,8 +63,9 @@ class MetadataInvalid(InvalidInput):
     def __init__(self, violations: list[str], source: str | None = None) -> None:
         self.violations = list(violations)
         self.source = source
-        where = f"{source}: " if source else ""
-        count = f"{len(violations)} metadata problems: " if len(violations) > 1 else ""
+        where = _("{path}: ").format(path=source) if source else ""
+        count = (_("{n} metadata problems: ").format(n=len(violations))
+                 if len(violations) > 1 else "")
         super().__init__(f"{where}{count}{'; '.join(violations)}")
 
 
@@ -105,7 +107,8 @@ class VideoMetadata:
         reader = _Reader(meta.problems)
         for key in data:
             if key not in _FIELDS:
-                meta.problems.append(f"{key}: unknown field (known: {', '.join(_FIELDS)})")
+                meta.problems.append(_("{key}: unknown field (known: {_FIELDS})").format(
+                                         key=key, _FIELDS=', '.join(_FIELDS)))
         if "title" in data:
             meta.title = reader.text(data["title"], "title")
         if "description" in data:
@@ -142,37 +145,44 @@ class VideoMetadata:
         out += _check_description(self.description, "description")
         out += _check_tags(self.tags)
         if self.category not in CATEGORIES:
-            out.append(f"category: {self.category!r} is not an assignable category "
-                       f"(use an id or name: {_category_hint()})")
+            out.append(_("category: {category!r} is not an assignable category (use an "
+                         "id or name: {category_hint})").format(
+                           category=self.category, category_hint=_category_hint()))
         if self.privacy not in PRIVACY:
-            out.append(f"privacy: {self.privacy!r} must be one of {', '.join(PRIVACY)}")
+            out.append(_("privacy: {privacy!r} must be one of {PRIVACY}").format(
+                           privacy=self.privacy, PRIVACY=', '.join(PRIVACY)))
         if self.publish_at is not None:
             if self.privacy != "private":
-                out.append("publish_at: a scheduled video must be uploaded with privacy "
-                           "'private' (YouTube makes it public at that time)")
+                out.append(_("publish_at: a scheduled video must be uploaded with "
+                             "privacy 'private' (YouTube makes it public at that time)"))
             if self.publish_at.tzinfo is None:
-                out.append("publish_at: needs a timezone")
+                out.append(_("publish_at: needs a timezone"))
             elif self.publish_at <= now:
-                out.append(f"publish_at: {_rfc3339(self.publish_at)} is not in the future")
+                out.append(past_schedule(self.publish_at))
         if self.made_for_kids is None:
-            out.append("made_for_kids: must be stated explicitly (true or false): "
-                       "YouTube requires the audience declaration")
+            out.append(_("made_for_kids: must be stated explicitly (true or false): "
+                         "YouTube requires the audience declaration"))
         if self.synthetic_media is None:
-            out.append("synthetic_media: must be stated explicitly (true or false): "
-                       "say whether the video contains realistic altered or synthetic content")
+            out.append(_("synthetic_media: must be stated explicitly (true or false): "
+                         "say whether the video contains realistic altered or synthetic "
+                         "content"))
         if self.license not in LICENSES:
-            out.append(f"license: {self.license!r} must be one of {', '.join(LICENSES)}")
+            out.append(_("license: {license!r} must be one of {LICENSES}").format(
+                           license=self.license, LICENSES=', '.join(LICENSES)))
         for name in ("default_language", "default_audio_language"):
             code = getattr(self, name)
             if code is not None and code not in LANGUAGES:
-                out.append(f"{name}: {code!r} is not a YouTube language code{_lang_hint(code)}")
+                out.append(_("{name}: {code!r} is not a YouTube language code{lang_hint}").format(
+                               name=name, code=code, lang_hint=_lang_hint(code)))
         if self.localizations and not self.default_language:
-            out.append("default_language: required when localizations are given "
-                       "(the language of the main title and description)")
+            out.append(_("default_language: required when localizations are given (the "
+                         "language of the main title and description)"))
         for lang, loc in self.localizations.items():
             prefix = f"localizations.{lang}"
             if lang not in LANGUAGES:
-                out.append(f"{prefix}: {lang!r} is not a YouTube language code{_lang_hint(lang)}")
+                out.append(_("{prefix}: {lang!r} is not a YouTube language "
+                             "code{lang_hint}").format(
+                               prefix=prefix, lang=lang, lang_hint=_lang_hint(lang)))
             out += _check_title(loc.title, f"{prefix}.title")
             out += _check_description(loc.description, f"{prefix}.description")
         return out
@@ -285,19 +295,23 @@ def read_metadata_file(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read the metadata file ({exc.strerror})") from exc
+        raise InvalidInput(_("{path}: cannot read the metadata file ({strerror})").format(
+                               path=path, strerror=exc.strerror)) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+        raise InvalidInput(_("{path}: not UTF-8 text (byte {start}); save it as UTF-8").format(
+                               path=path, start=exc.start)) from exc
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+        raise InvalidInput(_("{path}:{lineno}: invalid JSON: {msg}").format(
+                               path=path, lineno=exc.lineno, msg=exc.msg)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{path}: invalid TOML: {exc}") from exc
+        raise InvalidInput(_("{path}: invalid TOML: {exc}").format(path=path, exc=exc)) from exc
     if not isinstance(data, dict):
-        raise InvalidInput(f"{path}: the metadata must be a table/object of fields")
+        raise InvalidInput(_("{path}: the metadata must be a table/object of fields").format(
+                               path=path))
     return data
 
 
@@ -334,13 +348,16 @@ def _check_title(title: str, name: str) -> list[str]:
     out = []
     stripped = title.strip()
     if not stripped:
-        out.append(f"{name}: must not be empty")
+        out.append(_("{name}: must not be empty").format(name=name))
     elif len(mark(stripped)) > TITLE_MAX:
         marks = len(mark(stripped)) - len(stripped)
-        added = f" (with {marks} direction marks keeping its numbers in order)" if marks else ""
-        out.append(f"{name}: {len(mark(stripped))} characters{added}, at most {TITLE_MAX} allowed")
+        added = (_(" (with {marks} direction marks keeping its numbers in order)").format(
+            marks=marks) if marks else "")
+        out.append(_("{name}: {count} characters{added}, at most {TITLE_MAX} allowed").format(
+                       name=name, count=len(mark(stripped)), added=added,
+                       TITLE_MAX=TITLE_MAX))
     if "<" in title or ">" in title:
-        out.append(f"{name}: must not contain '<' or '>'")
+        out.append(_("{name}: must not contain '<' or '>'").format(name=name))
     return out
 
 
@@ -348,10 +365,11 @@ def _check_description(text: str, name: str) -> list[str]:
     out = []
     size = len(mark(text).encode("utf-8"))  # as sent: with its direction marks
     if size > DESCRIPTION_MAX_BYTES:
-        out.append(f"{name}: {size} bytes in UTF-8, at most {DESCRIPTION_MAX_BYTES} allowed "
-                   "(Arabic and Tifinagh letters take 2-3 bytes each)")
+        out.append(_("{name}: {size} bytes in UTF-8, at most {DESCRIPTION_MAX_BYTES} "
+                     "allowed (Arabic and Tifinagh letters take 2-3 bytes each)").format(
+                       name=name, size=size, DESCRIPTION_MAX_BYTES=DESCRIPTION_MAX_BYTES))
     if "<" in text or ">" in text:
-        out.append(f"{name}: must not contain '<' or '>'")
+        out.append(_("{name}: must not contain '<' or '>'").format(name=name))
     return out
 
 
@@ -359,15 +377,18 @@ def _check_tags(tags: list[str]) -> list[str]:
     out = []
     for i, tag in enumerate(tags, 1):
         if not tag.strip():
-            out.append(f"tags: tag {i} is empty")
+            out.append(_("tags: tag {i} is empty").format(i=i))
         if "<" in tag or ">" in tag:
-            out.append(f"tags: tag {i} ({tag!r}) must not contain '<' or '>'")
+            out.append(_("tags: tag {i} ({tag!r}) must not contain '<' or '>'").format(
+                           i=i, tag=tag))
         if "," in tag:
-            out.append(f"tags: tag {i} ({tag!r}) must not contain a comma (give tags as a list)")
+            out.append(_("tags: tag {i} ({tag!r}) must not contain a comma (give tags as "
+                         "a list)").format(i=i, tag=tag))
     total = tags_length(tags)
     if total > TAGS_MAX:
-        out.append(f"tags: {total} characters counted as YouTube does (commas, and quotes around "
-                   f"tags with spaces), at most {TAGS_MAX} allowed")
+        out.append(_("tags: {total} characters counted as YouTube does (commas, and "
+                     "quotes around tags with spaces), at most {TAGS_MAX} allowed").format(
+                       total=total, TAGS_MAX=TAGS_MAX))
     return out
 
 
@@ -376,6 +397,12 @@ def tags_length(tags: list[str]) -> int:
     if not tags:
         return 0
     return sum(len(t) + (2 if " " in t else 0) for t in tags) + len(tags) - 1
+
+
+def past_schedule(publish_at: datetime) -> str:
+    """The violation of a publication time already past (callers compare with it: the text
+    is in the interface language)."""
+    return _("publish_at: {rfc3339} is not in the future").format(rfc3339=_rfc3339(publish_at))
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -407,7 +434,8 @@ class _Reader:
     def text(self, value: Any, name: str) -> str:
         if isinstance(value, str):
             return value
-        self.problems.append(f"{name}: must be text, got {type(value).__name__}")
+        self.problems.append(_("{name}: must be text, got {__name__}").format(
+                                 name=name, __name__=type(value).__name__))
         return ""
 
     def boolean(self, value: Any, name: str) -> bool | None:
@@ -415,18 +443,20 @@ class _Reader:
             return value
         if isinstance(value, str) and value.lower() in ("true", "yes", "1", "false", "no", "0"):
             return value.lower() in ("true", "yes", "1")
-        self.problems.append(f"{name}: must be true or false, got {value!r}")
+        self.problems.append(_("{name}: must be true or false, got {value!r}").format(
+                                 name=name, value=value))
         return None
 
     def tags(self, value: Any) -> list[str]:
         if isinstance(value, list) and all(isinstance(t, str) for t in value):
             return list(value)
-        self.problems.append("tags: must be a list of text values")
+        self.problems.append(_("tags: must be a list of text values"))
         return []
 
     def category(self, value: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, str | int):
-            self.problems.append(f"category: must be an id or a name, got {value!r}")
+            self.problems.append(_("category: must be an id or a name, got {value!r}").format(
+                                     value=value))
             return "29"
         found = category_id(value)
         if found is None:
@@ -435,28 +465,32 @@ class _Reader:
 
     def moment(self, value: Any, name: str) -> datetime | None:
         if not isinstance(value, str | datetime | date):
-            self.problems.append(f"{name}: must be an RFC 3339 date-time, got {value!r}")
+            self.problems.append(_("{name}: must be an RFC 3339 date-time, got {value!r}").format(
+                                     name=name, value=value))
             return None
         try:
             return parse_moment(value)
         except ValueError:
-            self.problems.append(f"{name}: {value!r} is not an RFC 3339 date-time "
-                                 "(e.g. 2026-12-01T18:00:00+01:00)")
+            self.problems.append(_("{name}: {value!r} is not an RFC 3339 date-time (e.g. "
+                                   "2026-12-01T18:00:00+01:00)").format(name=name, value=value))
             return None
 
     def localizations(self, value: Any) -> dict[str, Localization]:
         if not isinstance(value, Mapping):
-            self.problems.append("localizations: must be a table: language = {title, description}")
+            self.problems.append(_("localizations: must be a table: language = {title, "
+                                   "description}"))
             return {}
         out = {}
         for lang, loc in value.items():
             prefix = f"localizations.{lang}"
             if not isinstance(loc, Mapping):
-                self.problems.append(f"{prefix}: must be a table with title and description")
+                self.problems.append(_("{prefix}: must be a table with title and "
+                                       "description").format(prefix=prefix))
                 continue
             for key in loc:
                 if key not in ("title", "description"):
-                    self.problems.append(f"{prefix}.{key}: unknown field (title, description)")
+                    self.problems.append(_("{prefix}.{key}: unknown field (title, "
+                                           "description)").format(prefix=prefix, key=key))
             out[str(lang)] = Localization(
                 title=self.text(loc.get("title", ""), f"{prefix}.title"),
                 description=self.text(loc.get("description", ""), f"{prefix}.description"),

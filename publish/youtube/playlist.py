@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.i18n import _
 from publish.errors import InvalidInput
 from publish.journal import Journal
 from publish.youtube import quota
@@ -18,7 +19,7 @@ def find_playlist(service: Any, journal: Journal, wanted: str, *, channel: str =
         request = service.playlists().list(part="snippet,status", mine=True, maxResults=50,
                                            pageToken=page_token)
         reply = quota.execute(journal, "playlists.list", request,
-                              doing="listing the channel's playlists", channel=channel,
+                              doing=_("listing the channel's playlists"), channel=channel,
                               upload_id=upload_id)
         for item in reply.get("items", []):
             if item.get("id") == wanted:
@@ -35,7 +36,8 @@ def create_playlist(service: Any, journal: Journal, title: str, privacy: str, *,
     body = {"snippet": {"title": title}, "status": {"privacyStatus": privacy}}
     request = service.playlists().insert(part="snippet,status", body=body)
     return quota.execute(journal, "playlists.insert", request,
-                         doing=f"creating the playlist {title!r}", channel=channel,
+                         doing=_("creating the playlist {title!r}").format(
+                                   title=title), channel=channel,
                          upload_id=upload_id, retries=0)
 
 
@@ -45,8 +47,9 @@ def resolve_playlist(service: Any, journal: Journal, wanted: str, *, create: boo
     --create-playlist (called before the upload, so a typo costs one list call, not a video)."""
     playlist = find_playlist(service, journal, wanted, channel=channel, upload_id=upload_id)
     if playlist is None and not create:
-        raise InvalidInput(f"--playlist {wanted!r}: no playlist of the channel has this id "
-                           "or title; add --create-playlist to create it")
+        raise InvalidInput(_("--playlist {wanted!r}: no playlist of the channel has this "
+                             "id or title; add --create-playlist to create it").format(
+                               wanted=wanted))
     return playlist
 
 
@@ -67,7 +70,8 @@ def add_to_playlist(service: Any, journal: Journal, *, video_id: str, wanted: st
     request = service.playlistItems().list(part="snippet", playlistId=playlist_id,
                                            videoId=video_id, maxResults=50)
     reply = quota.execute(journal, "playlistItems.list", request,
-                          doing=f"listing playlist {playlist_id}", channel=channel,
+                          doing=_("listing playlist {playlist_id}").format(
+                                    playlist_id=playlist_id), channel=channel,
                           upload_id=upload_id)
     for item in reply.get("items", []):
         if item.get("snippet", {}).get("resourceId", {}).get("videoId") == video_id:
@@ -76,6 +80,7 @@ def add_to_playlist(service: Any, journal: Journal, *, video_id: str, wanted: st
                         "resourceId": {"kind": "youtube#video", "videoId": video_id}}}
     request = service.playlistItems().insert(part="snippet", body=body)
     item = quota.execute(journal, "playlistItems.insert", request,
-                         doing=f"adding video {video_id} to playlist {playlist_id}",
+                         doing=_("adding video {video_id} to playlist {playlist_id}").format(
+                                   video_id=video_id, playlist_id=playlist_id),
                          channel=channel, upload_id=upload_id, retries=0)
     return {"playlistId": playlist_id, "itemId": item.get("id"), "added": True}

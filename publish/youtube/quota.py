@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from config.i18n import _
 from publish.errors import QuotaExhausted
 from publish.journal import Journal, now_iso
 from publish.youtube.client import api_error
@@ -154,11 +155,14 @@ def ensure_affordable(journal: Journal, needed: Mapping[str, int],
         entry = by_pool.get(pool)
         remaining = entry.remaining if entry else 0
         if units > remaining:
-            short.append(f"{pool} needs {units}, {remaining} left of {entry.limit if entry else 0}")
+            short.append(_("{pool} needs {units}, {remaining} left of "
+                           "{limit}").format(
+                             pool=pool, units=units, remaining=remaining,
+                             limit=entry.limit if entry else 0))
     if short:
-        raise QuotaExhausted("today's YouTube quota cannot finish this publication ("
-                             + "; ".join(short) + "); it resets at midnight Pacific time "
-                             "(run `capsule quota` to see the spend)")
+        raise QuotaExhausted(_("today's YouTube quota cannot finish this publication "
+                               "({short}); it resets at midnight Pacific time (run `capsule "
+                               "quota` to see the spend)").format(short="; ".join(short)))
 
 
 def execute(journal: Journal, method: str, request: Any, *, doing: str, channel: str = "",

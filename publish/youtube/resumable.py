@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 import httplib2
 
+from config.i18n import _
 from config.settings import CHUNK_GRANULE
 from publish.errors import CapsuleError, InvalidInput, TemporaryFailure
 from publish.journal import Journal, UploadRow
@@ -80,8 +81,8 @@ def fingerprint(path: Path, *, block: int = 4 * 1024 * 1024) -> Fingerprint:
             digest.update(data)
     after = path.stat()
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
-        raise SourceChanged(f"{path}: the file changed while it was being read; "
-                            "wait until it is fully written, then run again")
+        raise SourceChanged(_("{path}: the file changed while it was being read; wait "
+                              "until it is fully written, then run again").format(path=path))
     return Fingerprint(after.st_size, after.st_mtime_ns, digest.hexdigest())
 
 
@@ -191,7 +192,7 @@ class ResumableUpload:
     # ------------------------------------------------------------------- run
     def run(self) -> dict[str, Any]:
         """Upload (or resume, or recover) until the server returns the video resource."""
-        doing = f"uploading {self.path}"
+        doing = _("uploading {path}").format(path=self.path)
         request = self._request()
         if self.row.session_uri:
             log.info("resuming upload session of %s (journal row %d)", self.path, self.row.id)
@@ -219,8 +220,9 @@ class ResumableUpload:
                     continue
                 failures += 1
                 self._retry_or_raise(exc, failures, doing,
-                                     f"without progress at byte {best} of {self.size}; the "
-                                     "session is kept, run the same command again to resume")
+                                     _("without progress at byte {best} of {size}; the "
+                                       "session is kept, run the same command again to "
+                                       "resume").format(best=best, size=self.size))
                 continue
             if response is not None:
                 return self._finish(response)
@@ -235,9 +237,10 @@ class ResumableUpload:
                 stalled += 1
                 if stalled >= self.policy.no_progress_limit:
                     raise TemporaryFailure(
-                        f"{doing}: the server kept the upload at byte {offset} of {self.size} "
-                        f"{stalled} times in a row (no progress); the session is kept, "
-                        "run the same command again later")
+                        _("{doing}: the server kept the upload at byte {offset} of "
+                          "{size} {stalled} times in a row (no progress); the session is "
+                          "kept, run the same command again later").format(
+                            doing=doing, offset=offset, size=self.size, stalled=stalled))
                 self.policy.wait(stalled)
 
     # --------------------------------------------------------------- pieces
@@ -247,9 +250,12 @@ class ResumableUpload:
         if not is_retryable(exc):
             raise _translate(exc, doing, self.channel) from exc
         if failures > self.policy.retries:
-            joiner = "" if after.startswith(";") else " "
-            raise TemporaryFailure(f"{doing}: {_describe(exc)}; gave up after "
-                                   f"{self.policy.retries} retries{joiner}{after}") from exc
+            joiner = "" if after.lstrip("\u00a0\u202f").startswith(";") else " "
+            raise TemporaryFailure(_("{doing}: {describe}; gave up after {retries} "
+                                     "retries{joiner}{after}").format(
+                                       doing=doing, describe=_describe(exc),
+                                       retries=self.policy.retries, joiner=joiner,
+                                       after=after)) from exc
         log.warning("%s: %s; retry %d/%d", doing, _describe(exc), failures, self.policy.retries)
         self.policy.wait(failures, _retry_after(exc))
 
@@ -288,7 +294,7 @@ class ResumableUpload:
         """POST the metadata ourselves; commit the session URI before any media byte."""
         from googleapiclient.errors import ResumableUploadError
 
-        doing = f"starting the upload of {self.path}"
+        doing = _("starting the upload of {path}").format(path=self.path)
         headers = dict(request.headers)
         headers["X-Upload-Content-Type"] = request.resumable.mimetype()
         headers["X-Upload-Content-Length"] = str(self.size)
@@ -313,7 +319,7 @@ class ResumableUpload:
                                  channel=self.channel, upload_id=self.row.id)
                 failures += 1
                 self._retry_or_raise(exc, failures, doing,
-                                     "; nothing was uploaded, run again later")
+                                     _("; nothing was uploaded, run again later"))
                 continue
             uri = resp["location"]
             self._update(session_uri=uri, state="session", confirmed_bytes=0, final_sent=0)
@@ -325,17 +331,20 @@ class ResumableUpload:
         """404/410: the session is gone. A new one only if the video cannot exist yet."""
         fresh = self.journal.upload(self.row.id)
         if fresh.video_id:
-            raise PossibleDuplicate(f"uploading {self.path}: the upload session expired but the "
-                                    f"journal already records video {fresh.video_id}")
+            raise PossibleDuplicate(_("uploading {path}: the upload session expired but "
+                                      "the journal already records video {video_id}").format(
+                                        path=self.path, video_id=fresh.video_id))
         if fresh.final_sent:
             raise PossibleDuplicate(
-                f"uploading {self.path}: the upload session expired after its last chunk was "
-                "sent, so the video may already exist (possible duplicate): check the channel's "
-                "uploads, then run again with --restart only if it is missing") from exc
+                _("uploading {path}: the upload session expired after its last chunk was "
+                  "sent, so the video may already exist (possible duplicate): check the "
+                  "channel's uploads, then run again with --restart only if it is missing").format(
+                    path=self.path)) from exc
         self._new_sessions += 1
         if self._new_sessions > self.max_new_sessions:
-            raise TemporaryFailure(f"uploading {self.path}: upload sessions keep expiring "
-                                   f"({_describe(exc)}); run again later") from exc
+            raise TemporaryFailure(_("uploading {path}: upload sessions keep expiring "
+                                     "({describe}); run again later").format(
+                                       path=self.path, describe=_describe(exc))) from exc
         log.warning("uploading %s: the upload session expired (%s); starting a new session "
                     "from byte 0", self.path, _describe(exc))
         self._update(session_uri=None, confirmed_bytes=0, final_sent=0, state="new")
@@ -346,8 +355,8 @@ class ResumableUpload:
     def _finish(self, response: dict[str, Any]) -> dict[str, Any]:
         video_id = response.get("id")
         if not video_id:
-            raise CapsuleError(f"uploading {self.path}: the server finished the upload without "
-                               "a video id")
+            raise CapsuleError(_("uploading {path}: the server finished the upload "
+                                 "without a video id").format(path=self.path))
         try:
             self._check_source()
         except SourceChanged as exc:
@@ -355,9 +364,10 @@ class ResumableUpload:
             # then means PossibleDuplicate, never a silent second upload).
             self._update(video_id=video_id, resource=response)
             raise SourceChanged(
-                f"{self.path}: the file changed while its last chunk was being sent, after "
-                f"YouTube had created video {video_id} from it; check that video (delete it if "
-                "it is broken), then run again with --restart to upload the final file") from exc
+                _("{path}: the file changed while its last chunk was being sent, after "
+                  "YouTube had created video {video_id} from it; check that video "
+                  "(delete it if it is broken), then run again with --restart to upload "
+                  "the final file").format(path=self.path, video_id=video_id)) from exc
         self._update(video_id=video_id, state="done", confirmed_bytes=self.size,
                      resource=response, error=None)
         self._report(self.size, self.size, self.clock())
@@ -369,14 +379,16 @@ class ResumableUpload:
             st = self.path.stat()
         except FileNotFoundError as exc:
             self._update(error="source disappeared during upload")
-            raise SourceChanged(f"{self.path}: the video file disappeared during the upload; "
-                                "restore it and run again to resume") from exc
+            raise SourceChanged(_("{path}: the video file disappeared during the upload; "
+                                  "restore it and run again to resume").format(
+                                    path=self.path)) from exc
         if (st.st_size, st.st_mtime_ns) != (self.row.source_size, self.row.source_mtime_ns):
             self._update(error="source changed during upload")
             raise SourceChanged(
-                f"{self.path}: source changed during upload (size {self.row.source_size} -> "
-                f"{st.st_size}); nothing was recorded as uploaded. Run again with --restart "
-                "once the file is final")
+                _("{path}: source changed during upload (size {source_size} -> "
+                  "{st_size}); nothing was recorded as uploaded. Run again with "
+                  "--restart once the file is final").format(
+                    path=self.path, source_size=self.row.source_size, st_size=st.st_size))
 
     def _update(self, **fields: Any) -> None:
         self.journal.update_upload(self.row.id, **fields)
@@ -425,16 +437,17 @@ class ChunkBody:
     def read(self, size: int = -1) -> bytes:
         if self._pos >= self._length:
             if self._finished:
-                raise ResendRefused("refused a blind re-send of an upload chunk; the server "
-                                    "will be asked for its offset")
+                raise ResendRefused(_("refused a blind re-send of an upload chunk; the "
+                                      "server will be asked for its offset"))
             self._finished = True
             return b""
         want = min(self.PIECE, self._throttle.piece, self._length - self._pos)
         self._throttle.take(want)  # paced, not stalled: small pieces keep flowing
         piece = os.pread(self._fd, want, self._begin + self._pos)
         if not piece:
-            raise SourceChanged(f"the video file ended at byte {self._begin + self._pos} "
-                                "during the upload (source changed during upload)")
+            raise SourceChanged(_("the video file ended at byte {_pos} during the upload "
+                                  "(source changed during upload)").format(
+                                    _pos=self._begin + self._pos))
         self._pos += len(piece)
         return piece
 
@@ -473,8 +486,9 @@ def _translate(exc: BaseException, doing: str, channel: str) -> BaseException:
 def valid_chunk_size(chunk_size: int) -> int:
     """A positive multiple of 256 KiB (chunksize=-1 breaks resumes: youtube-api.md §4)."""
     if chunk_size <= 0 or chunk_size % CHUNK_GRANULE:
-        raise InvalidInput(f"chunk_size: {chunk_size} must be a positive multiple of "
-                           f"{CHUNK_GRANULE} (256 KiB)")
+        raise InvalidInput(_("chunk_size: {chunk_size} must be a positive multiple of "
+                             "{CHUNK_GRANULE} (256 KiB)").format(
+                               chunk_size=chunk_size, CHUNK_GRANULE=CHUNK_GRANULE))
     return chunk_size
 
 

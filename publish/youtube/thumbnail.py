@@ -14,6 +14,7 @@ from typing import Any
 
 from captions.video import extract_frame
 from config.atomic import atomic_write
+from config.i18n import _
 from publish.errors import InvalidInput
 from publish.journal import Journal
 from publish.youtube import quota
@@ -47,30 +48,34 @@ def check_thumbnail(path: Path) -> ThumbnailInfo:
         with open(path, "rb") as fh:
             head = fh.read(16)
     except FileNotFoundError:
-        raise InvalidInput(f"--thumbnail {path}: no such file") from None
+        raise InvalidInput(_("--thumbnail {path}: no such file").format(path=path)) from None
     except OSError as exc:
-        raise InvalidInput(f"--thumbnail {path}: cannot read it ({exc.strerror})") from exc
+        raise InvalidInput(_("--thumbnail {path}: cannot read it ({strerror})").format(
+                               path=path, strerror=exc.strerror)) from exc
     if head.startswith(JPEG_MAGIC):
         mimetype = "image/jpeg"
     elif head.startswith(PNG_MAGIC):
         mimetype = "image/png"
     else:
-        raise InvalidInput(f"--thumbnail {path}: not a JPEG or PNG image (checked by its first "
-                           "bytes, not its name); export it as .jpg or .png")
+        raise InvalidInput(_("--thumbnail {path}: not a JPEG or PNG image (checked by "
+                             "its first bytes, not its name); export it as .jpg or .png").format(
+                               path=path))
     if size > MAX_BYTES:
-        raise InvalidInput(f"--thumbnail {path}: {size} bytes, YouTube accepts at most "
-                           f"{MAX_BYTES} (50 MB)")
+        raise InvalidInput(_("--thumbnail {path}: {size} bytes, YouTube accepts at most "
+                             "{MAX_BYTES} (50 MB)").format(
+                               path=path, size=size, MAX_BYTES=MAX_BYTES))
     width, height = image_size(path, mimetype)
     if width < MIN_WIDTH:
-        raise InvalidInput(f"--thumbnail {path}: {width}x{height} is too small; YouTube wants "
-                           f"at least {MIN_WIDTH} pixels wide (1280x720 is best)")
+        raise InvalidInput(_("--thumbnail {path}: {width}x{height} is too small; YouTube "
+                             "wants at least {MIN_WIDTH} pixels wide (1280x720 is best)").format(
+                               path=path, width=width, height=height, MIN_WIDTH=MIN_WIDTH))
     if abs(width / height - ASPECT) > ASPECT * ASPECT_TOLERANCE:
-        raise InvalidInput(f"--thumbnail {path}: {width}x{height} is not 16:9; "
-                           "crop it to 1280x720")
+        raise InvalidInput(_("--thumbnail {path}: {width}x{height} is not 16:9; crop it "
+                             "to 1280x720").format(path=path, width=width, height=height))
     warnings = ()
     if size > HELP_CENTER_BYTES:
-        warnings = (f"{path}: {size} bytes; the YouTube Help Center still documents a 2 MB "
-                    "limit for thumbnails",)
+        warnings = (_("{path}: {size} bytes; the YouTube Help Center still documents a 2 MB "
+                      "limit for thumbnails").format(path=path, size=size),)
     return ThumbnailInfo(path, mimetype, width, height, size, warnings)
 
 
@@ -86,8 +91,8 @@ def image_size(path: Path, mimetype: str) -> tuple[int, int]:
             width = height = 0
     if width and height:
         return width, height
-    raise InvalidInput(f"--thumbnail {path}: the image header is damaged (no size found); "
-                       "export it again")
+    raise InvalidInput(_("--thumbnail {path}: the image header is damaged (no size "
+                         "found); export it again").format(path=path))
 
 
 def _png_size(fh: Any) -> tuple[int, int]:
@@ -152,5 +157,6 @@ def set_thumbnail(service: Any, journal: Journal, *, video_id: str, info: Thumbn
     media = MediaFileUpload(str(info.path), mimetype=info.mimetype, resumable=False)
     request = service.thumbnails().set(videoId=video_id, media_body=media)
     return quota.execute(journal, "thumbnails.set", request,
-                         doing=f"setting the thumbnail of video {video_id}", channel=channel,
+                         doing=_("setting the thumbnail of video {video_id}").format(
+                                   video_id=video_id), channel=channel,
                          upload_id=upload_id, retries=0)

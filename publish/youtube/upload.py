@@ -19,6 +19,7 @@ from typing import Any
 from captions.normalize import normalize_track, write_srt
 from captions.reading import read_track
 from captions.video import probe
+from config.i18n import _
 from publish.errors import CapsuleError, InvalidInput
 from publish.journal import Journal, UploadRow, source_lock
 from publish.youtube import quota
@@ -129,28 +130,30 @@ def check_inputs(job: UploadJob) -> list[str]:
     job.metadata.check()
     video = job.video
     if not video.is_file():
-        raise InvalidInput(f"{video}: no such video file")
+        raise InvalidInput(_("{video}: no such video file").format(video=video))
     size = video.stat().st_size
     if size == 0:
-        raise InvalidInput(f"{video}: the file is empty")
+        raise InvalidInput(_("{video}: the file is empty").format(video=video))
     if size > VIDEO_MAX_BYTES:
-        raise InvalidInput(f"{video}: {size} bytes; YouTube accepts at most 256 GB")
+        raise InvalidInput(_("{video}: {size} bytes; YouTube accepts at most 256 GB").format(
+                               video=video, size=size))
     warnings: list[str] = []
     seen = set()
     for language, path in job.captions:
         if language in seen:
-            raise InvalidInput(f"--caption {language}: given twice; one file per language")
+            raise InvalidInput(_("--caption {language}: given twice; one file per "
+                                 "language").format(language=language))
         seen.add(language)
         check_caption_file(language, path)
     if job.thumbnail is not None and job.thumbnail_at_ms is not None:
-        raise InvalidInput("--thumbnail and --thumbnail-at: give one of them")
+        raise InvalidInput(_("--thumbnail and --thumbnail-at: give one of them"))
     if job.thumbnail_title and job.thumbnail_at_ms is None:
-        raise InvalidInput("--thumbnail-title needs --thumbnail-at (the title is drawn on a "
-                           "frame of the video)")
+        raise InvalidInput(_("--thumbnail-title needs --thumbnail-at (the title is drawn "
+                             "on a frame of the video)"))
     if job.thumbnail is not None:
         warnings += list(check_thumbnail(job.thumbnail).warnings)
     if job.create_playlist and not job.playlist:
-        raise InvalidInput("--create-playlist needs --playlist TITLE")
+        raise InvalidInput(_("--create-playlist needs --playlist TITLE"))
     return warnings
 
 
@@ -196,8 +199,8 @@ def run_upload(job: UploadJob, ctx: UploadContext) -> UploadOutcome:
                                            done_steps=done_steps,
                                            check=check.window if check else None))
         if needed:
-            ctx.note("quota for this run: " + ", ".join(f"{units} {pool}"
-                                                        for pool, units in needed.items()))
+            ctx.note(_("quota for this run: {units}").format(
+                units=", ".join(f"{units} {pool}" for pool, units in needed.items())))
             # The quota belongs to the API project, which channels may share: count all spend.
             quota.ensure_affordable(journal, needed, ctx.limits)
         service = ctx.service_factory()
@@ -214,15 +217,17 @@ def run_upload(job: UploadJob, ctx: UploadContext) -> UploadOutcome:
                               upload_id=row.id)
         if existing:
             resource = row.resource or {"id": row.video_id}
-            ctx.note(f"{job.video} was already uploaded as video {row.video_id}; "
-                     "not uploading it again")
+            ctx.note(_("{video} was already uploaded as video {video_id}; not uploading "
+                       "it again").format(video=job.video, video_id=row.video_id))
             if row.metadata != job.metadata.to_json():
-                warnings.append("the metadata differs from the uploaded video's; it was not "
-                                "changed (the video is not uploaded twice)")
+                warnings.append(_("the metadata differs from the uploaded video's; it "
+                                  "was not changed (the video is not uploaded twice)"))
         else:
             if resumed:
-                ctx.note(f"resuming the upload of {job.video} ({row.confirmed_bytes} of "
-                         f"{row.source_size} bytes confirmed earlier)")
+                ctx.note(_("resuming the upload of {video} ({confirmed_bytes} of "
+                           "{source_size} bytes confirmed earlier)").format(
+                             video=job.video, confirmed_bytes=row.confirmed_bytes,
+                             source_size=row.source_size))
             ledger = None
             if check is not None:
                 from publish.youtube.channel_check import ChannelUploads
@@ -267,15 +272,16 @@ def check_long_upload(service: Any, journal: Journal, video: Path, *, channel: s
         return
     request = service.channels().list(part="status", mine=True)
     reply = quota.execute(journal, "channels.list", request,
-                          doing="checking whether the channel may upload long videos",
+                          doing=_("checking whether the channel may upload long videos"),
                           channel=channel, upload_id=upload_id)
     items = reply.get("items") or [{}]
     status = items[0].get("status", {}).get("longUploadsStatus", "unknown")
     if status != "allowed":
-        raise InvalidInput(f"{video}: {seconds / 60:.1f} minutes long, but this channel may only "
-                           f"upload videos up to 15 minutes (longUploadsStatus: {status}); "
-                           "verify the channel at https://www.youtube.com/verify, or shorten "
-                           "the video")
+        raise InvalidInput(_("{video}: {minutes:.1f} minutes long, but this channel may only "
+                             "upload videos up to 15 minutes (longUploadsStatus: "
+                             "{status}); verify the channel at "
+                             "https://www.youtube.com/verify, or shorten the video").format(
+                               video=video, minutes=seconds / 60, status=status))
 
 
 def _claim_row(job: UploadJob, ctx: UploadContext, fp: Fingerprint) -> tuple[UploadRow, bool]:
@@ -288,23 +294,28 @@ def _claim_row(job: UploadJob, ctx: UploadContext, fp: Fingerprint) -> tuple[Upl
     active = journal.find_active(job.channel, sha256=fp.sha256)
     if active is not None and job.restart:
         journal.update_upload(active.id, state="abandoned", error="abandoned by --restart")
-        ctx.note(f"--restart: the earlier upload session of {job.video} is abandoned")
+        ctx.note(_("--restart: the earlier upload session of {video} is abandoned").format(
+                     video=job.video))
         active = None
     if active is None:
         by_path = journal.find_active(job.channel, path=source)
         if by_path is not None:
             if not job.restart:
                 raise SourceChanged(
-                    f"{job.video}: source changed since its upload started "
-                    f"(was {by_path.source_size} bytes, sha256 {by_path.source_sha256[:12]}…, "
-                    f"now {fp.size} bytes, {fp.sha256[:12]}…); it is never spliced into the "
-                    "old session: run again with --restart to upload the new file from zero")
+                    _("{video}: source changed since its upload started (was "
+                      "{source_size} bytes, sha256 {old_sha}…, now "
+                      "{size} bytes, {new_sha}…); it is never spliced into the old "
+                      "session: run again with --restart to upload the new file from zero").format(
+                        video=job.video, source_size=by_path.source_size,
+                        old_sha=by_path.source_sha256[:12], size=fp.size,
+                        new_sha=fp.sha256[:12]))
             journal.update_upload(by_path.id, state="abandoned", error="source replaced")
     if active is not None:
         changes: dict[str, Any] = {"metadata": job.metadata.to_json()}
         if active.chunk_size != ctx.chunk_size:
             if active.session_uri:  # its server offsets are multiples of the old size
-                ctx.note(f"keeping the chunk size of the started session ({active.chunk_size})")
+                ctx.note(_("keeping the chunk size of the started session ({chunk_size})").format(
+                             chunk_size=active.chunk_size))
             else:
                 changes["chunk_size"] = ctx.chunk_size
         if (active.source_size, active.source_mtime_ns) != (fp.size, fp.mtime_ns):
@@ -336,7 +347,10 @@ def _look_first(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
     """Before the first byte: stop (DuplicateOnChannel) if the channel already has the source,
     after recording that video in the journal so later runs resume from it."""
 
-    facts = SourceFacts.of(job.video, job.metadata.title)
+    others = frozenset(r[0] for r in ctx.journal.conn.execute(
+        "SELECT video_id FROM uploads WHERE video_id IS NOT NULL AND source_sha256 != ?",
+        (row.source_sha256,)))
+    facts = SourceFacts.of(job.video, job.metadata.title, others)
     found = find_duplicate(ledger, facts, check.window)
     log.info("channel check before uploading %s: %s", job.video,
              ", ".join(f"{n} {m}" for m, n in ledger.calls.items()))
@@ -345,9 +359,11 @@ def _look_first(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
     video = found.video
     holder = _adopt(ctx.journal, row, video.id, video.resource, "found on the channel")
     raise DuplicateOnChannel(
-        f"{job.video}: already on the channel as video {video.id} (uploaded {video.uploaded}; "
-        f"{found.describe()}); recorded in the journal, nothing uploaded: run again to finish "
-        "its other steps, or add --force-duplicate to upload a second copy", video.id,
+        _("{video}: already on the channel as video {id} (uploaded {uploaded}; {found}); "
+          "recorded in the journal, nothing uploaded: run again to finish its other "
+          "steps, or add --force-duplicate to upload a second copy").format(
+            video=job.video, id=video.id, uploaded=video.uploaded,
+            found=found.describe()), video.id,
         upload_id=holder, resource=video.resource)
 
 
@@ -371,9 +387,11 @@ def _look_again(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow,
     holder = _adopt(ctx.journal, row, video.id, video.resource,
                     "uploaded meanwhile by another run; the last chunk was not sent")
     raise DuplicateOnChannel(
-        f"{job.video}: another run uploaded it while this one was uploading, as video "
-        f"{video.id} (uploaded {video.uploaded}; {found.describe()}); the last chunk was not "
-        "sent, so no second video was made; the journal records that video", video.id,
+        _("{video}: another run uploaded it while this one was uploading, as video {id} "
+          "(uploaded {uploaded}; {found}); the last chunk was not sent, so no second "
+          "video was made; the journal records that video").format(
+            video=job.video, id=video.id, uploaded=video.uploaded,
+            found=found.describe()), video.id,
         upload_id=holder, resource=video.resource)
 
 
@@ -387,16 +405,19 @@ def _keep_one(ledger: Any, job: UploadJob, ctx: UploadContext, row: UploadRow, c
         return
     ours = row.video_id or resource.get("id")
     quota.execute(ctx.journal, "videos.delete", ledger.service.videos().delete(id=ours),
-                  doing=f"deleting video {ours}, a second copy of video {first.video.id}",
+                  doing=_("deleting video {ours}, a second copy of video {id}").format(
+                            ours=ours, id=first.video.id),
                   channel=job.channel, upload_id=row.id)
     ctx.journal.update_upload(row.id, video_id=None)
     holder = _adopt(ctx.journal, row, first.video.id, first.video.resource,
                     f"uploaded at the same time as video {first.video.id}; our copy {ours} "
                     "deleted")
     raise DuplicateOnChannel(
-        f"{job.video}: another run uploaded it at the same time as video {first.video.id} "
-        f"(uploaded {first.video.uploaded}; {first.describe()}); this run's copy {ours} was "
-        "deleted, the journal records the kept video", first.video.id, upload_id=holder,
+        _("{video}: another run uploaded it at the same time as video {id} (uploaded "
+          "{uploaded}; {first}); this run's copy {ours} was deleted, the journal records "
+          "the kept video").format(
+            video=job.video, id=first.video.id, uploaded=first.video.uploaded,
+            first=first.describe(), ours=ours), first.video.id, upload_id=holder,
         resource=first.video.resource)
 
 
@@ -514,11 +535,12 @@ def wait_for_processing(service: Any, journal: Journal, video_id: str, *,
     while True:
         request = service.videos().list(part="status,processingDetails", id=video_id)
         reply = quota.execute(journal, "videos.list", request,
-                              doing=f"checking the processing of video {video_id}",
+                              doing=_("checking the processing of video {video_id}").format(
+                                        video_id=video_id),
                               channel=channel, upload_id=upload_id)
         items = reply.get("items") or []
         if not items:
-            return {"upload_status": "deleted", "reason": "the video is no longer listed"}
+            return {"upload_status": "deleted", "reason": _("the video is no longer listed")}
         status = items[0].get("status", {})
         details = items[0].get("processingDetails", {})
         state = status.get("uploadStatus", "uploaded")
@@ -534,8 +556,8 @@ def wait_for_processing(service: Any, journal: Journal, video_id: str, *,
             }
             if status.get("privacyStatus") and status["privacyStatus"] != requested_privacy:
                 result["privacy_note"] = (
-                    f"requested privacy {requested_privacy!r} but YouTube applied "
-                    f"{status['privacyStatus']!r} (an unverified API project's uploads are "
-                    "locked private)")
+                    _("requested privacy {requested!r} but YouTube applied {applied!r} (an "
+                      "unverified API project's uploads are locked private)").format(
+                        requested=requested_privacy, applied=status["privacyStatus"]))
             return result
         sleep(interval)

@@ -83,7 +83,7 @@ def test_paths_are_relative_to_the_manifest(folder):
      "{p}:17: thumbnail: give either file = \"…\" or at = \"00:00:05\""),
     (BASE + "\n[playlst]\ntitle = 'x'\n",
      "{p}:17: playlst: unknown section (known: capsule, video, subtitles, burn, captions, "
-     "metadata, thumbnail, playlist, schedule)"),
+     "metadata, thumbnail, playlist, schedule, variants)"),
     (BASE + "\n[schedule]\npublish_at = 'tomorrow'\n",
      "{p}:18: schedule.publish_at: expected a date and time such as 2026-07-30T10:00, "
      "got 'tomorrow'"),
@@ -128,3 +128,79 @@ def test_campaign_key(folder):
     assert load_manifest(manifest(folder, BASE)).campaign is None
     with pytest.raises(ConfigError, match=r"capsule\.campaign: expected a string"):
         load_manifest(manifest(folder, "[capsule]\ncampaign = 3\n\n" + BASE))
+
+
+VARIANTS = BASE + """\
+default_language = "fr"
+
+[metadata.localizations.ar]
+title = "عنوان"
+description = "وصف"
+
+[playlist]
+title = "Campagne"
+
+[variants.short]
+start = "00:12"
+end = 52.5
+aspect = "9:16"
+fit = "crop"
+x = 0.3
+burn = ["fr"]
+
+[variants.short.metadata]
+title = "T #Shorts"
+playlist = "Shorts de la campagne"
+publish_at = 2030-07-30T10:00:00
+
+[variants.ar]
+burn = ["ar"]
+
+[variants.ar.metadata]
+default_language = "ar"
+captions = ["ar"]
+"""
+
+
+def test_variants_inherit_and_override(folder):
+    capsule = load_manifest(manifest(folder, VARIANTS))
+    short, ar = capsule.variants["short"], capsule.variants["ar"]
+    assert [v.variant or "main" for v in capsule.videos()] == ["main", "short", "ar"]
+    assert (short.shape.start, short.shape.end, short.shape.x) == ("00:12", 52.5, 0.3)
+    assert short.key == f"{capsule.path}#short" and capsule.key == str(capsule.path)
+    assert short.burn == ["fr"] and short.captions == ["fr", "ar"]
+    assert short.metadata["title"] == "T #Shorts"
+    assert short.metadata["publish_at"] == datetime(2030, 7, 30, 10, 0,
+                                                    tzinfo=ZoneInfo("Africa/Casablanca"))
+    assert (short.playlist.title, short.playlist.create) == ("Shorts de la campagne", True)
+    assert short.burn_output == folder / "build" / "clip.short.mp4"
+    # The Arabic version: Arabic title and description first, the French as a localization.
+    assert (ar.metadata["title"], ar.metadata["description"]) == ("عنوان", "وصف")
+    assert ar.metadata["localizations"] == {"fr": {"title": "T"}}
+    assert ar.captions == ["ar"] and ar.playlist.title == "Campagne"
+    assert capsule.renders and short.renders and ar.renders
+
+
+@pytest.mark.parametrize(("change", "key", "message"), [
+    ('fit = "crop"', "variants.short.zoom", "unknown key (known: start, end, aspect, fit, x, "
+                                            "burn, metadata)"),
+    ('burn = ["fr"]', "variants.short.burn", "'de' has no [subtitles.de] table"),
+    ('x = 0.3', "variants.short.x", 'x is the focus of fit = "crop" only'),
+    ('end = 52.5', "variants.short.end", 'expected a time such as "00:12" or 12.5 (seconds)'),
+])
+def test_variant_errors_name_the_line(folder, change, key, message):
+    replacement = {'fit = "crop"': 'zoom = 2', 'burn = ["fr"]': 'burn = ["de"]',
+                   'x = 0.3': 'x = 0.3\nfit = "blur"', 'end = 52.5': 'end = true'}[change]
+    text = VARIANTS.replace(change, replacement)
+    if change == "x = 0.3":
+        text = text.replace('fit = "crop"\n', "")
+    with pytest.raises(ConfigError) as caught:
+        load_manifest(manifest(folder, text))
+    line = text.splitlines().index(replacement.splitlines()[0]) + 1
+    assert str(caught.value) == f"{folder / 'capsule.toml'}:{line}: {key}: {message}"
+
+
+def test_variant_name_is_checked(folder):
+    with pytest.raises(ConfigError, match=r"variants.Main: a variant's name is lowercase"):
+        load_manifest(manifest(folder, VARIANTS.replace("[variants.ar]", "[variants.Main]")
+                               .replace("[variants.ar.metadata]", "[variants.Main.metadata]")))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +18,6 @@ from click.testing import CliRunner
 
 from publish.cli import main
 from publish.cli.exitcodes import ExitCode
-from publish.youtube.auth import save_token
 from tests.media import make_clip
 
 SRT_FR = """1
@@ -101,18 +99,6 @@ def capsule(tmp_path, clip) -> Path:
     path = folder / "capsule.toml"
     path.write_text(MANIFEST, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def env(sandbox, isolated, monkeypatch):
-    """CLI environment talking to the sandbox with a saved login; no user settings."""
-    data = isolated / "data"
-    values = {"CAPSULE_ENDPOINT": sandbox.url, "CAPSULE_CHUNK_SIZE": "262144",
-              "CAPSULE_PRESET": "ultrafast", "CAPSULE_TIMEOUT": "5"}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    save_token(sandbox.credentials(), data / "tokens" / "default.json")
-    return {**os.environ, **values}
 
 
 def publish(*args: str):
@@ -364,12 +350,14 @@ def test_readme_quick_start_on_the_embedded_sandbox(isolated, monkeypatch):
     result = CliRunner().invoke(main, ["--sandbox", "publish", str(folder / "capsule.toml"),
                                        "--collect"])
     assert result.exit_code == 0, result.stderr
-    video_id, url = result.stdout.strip().split("\t")
-    assert url.endswith(f"/watch?v={video_id}")
-    assert "statistics collected for 1 video(s)" in result.stderr
+    lines = [line.split("\t") for line in result.stdout.strip().splitlines()]
+    assert [name for _, _, name in lines] == ["main", "short", "ar"]  # the Short, the version
+    for video_id, url, _ in lines:
+        assert url.endswith(f"/watch?v={video_id}")
+    assert "statistics collected for 3 video(s)" in result.stderr
     shown = CliRunner().invoke(main, ["--sandbox", "stats", "show", "--json"])
     assert shown.exit_code == 0, shown.stderr
-    assert video_id in shown.stdout
+    assert all(video_id in shown.stdout for video_id, _, _ in lines)
 
 
 def test_after_the_scheduled_time_a_tag_change_only_touches_the_snippet(env, sandbox, capsule):

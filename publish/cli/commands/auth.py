@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from config.i18n import _
 from publish.cli.app import App
 
 # Libraries are imported inside the commands: `capsule --help` loads this module and must not
@@ -76,23 +77,25 @@ def _browser_available() -> bool:
     try:
         webbrowser.get()
     except webbrowser.Error:
-        click.echo("capsule: no web browser found here; open the URL below on this machine, "
-                   "or run the login again with --no-browser", err=True)
+        click.echo(_("capsule: no web browser found here; open the URL below on this "
+                     "machine, or run the login again with --no-browser"), err=True)
         return False
     return True
 
 
 def _show_url(url: str, opened: bool) -> None:
-    intro = ("Your browser should open; if not, open this URL:" if opened
-             else "Open this URL in a browser on this machine:")
-    click.echo(f"{intro}\n\n  {url}\n\nWaiting for the authorization…", err=True)
+    intro = (_("Your browser should open; if not, open this URL:") if opened
+             else _("Open this URL in a browser on this machine:"))
+    click.echo(_("{intro}\n\n  {url}\n\nWaiting for the authorization…").format(
+                   intro=intro, url=url), err=True)
 
 
 def _ask_pasted(url: str) -> str:
-    click.echo("Open this URL in a browser (on any machine), sign in and allow access:\n\n"
-               f"  {url}\n\nThe browser then fails to load a http://localhost page: that is "
-               "expected. Copy that page's full address from the address bar.", err=True)
-    return click.prompt("Paste the address (or the code)", err=True)
+    click.echo(_("Open this URL in a browser (on any machine), sign in and allow "
+                 "access:\n\n  {url}\n\nThe browser then fails to load a "
+                 "http://localhost page: that is expected. Copy that page's full address "
+                 "from the address bar.").format(url=url), err=True)
+    return click.prompt(_("Paste the address (or the code)"), err=True)
 
 
 def _print_login(result, json_mode: bool, short) -> None:
@@ -101,13 +104,15 @@ def _print_login(result, json_mode: bool, short) -> None:
 
         emit_json(result.as_dict())
         return
-    click.echo(f"logged in: channel {result.channel} on {result.endpoint}")
-    click.echo(f"token: {result.token_file}")
-    click.echo(f"scopes: {', '.join(short(s) for s in result.scopes)}")
+    click.echo(_("logged in: channel {channel} on {endpoint}").format(
+                   channel=result.channel, endpoint=result.endpoint))
+    click.echo(_("token: {token_file}").format(token_file=result.token_file))
+    click.echo(_("scopes: {scopes}").format(
+                   scopes=', '.join(short(s) for s in result.scopes)))
     if result.missing:
-        click.echo("capsule: warning: not granted: "
-                   f"{', '.join(short(s) for s in result.missing)} (tick every box on the "
-                   "consent page to allow them)", err=True)
+        click.echo(_("capsule: warning: not granted: {scopes} (tick "
+                     "every box on the consent page to allow them)").format(
+                       scopes=", ".join(short(s) for s in result.missing)), err=True)
 
 
 @auth.command()
@@ -138,27 +143,27 @@ def status(app: App, channel: str | None, json_mode: bool) -> None:
 
 def _print_status(report) -> None:
     def yes(flag: bool | None) -> str:
-        return {True: "yes", False: "no", None: "unknown"}[flag]
+        return {True: _("yes"), False: _("no"), None: _("unknown")}[flag]
 
-    who = "unknown"
+    who = _("unknown")
     if report.youtube_channel_id:
         who = f"{report.youtube_channel_title} ({report.youtube_channel_id})"
     rows = [
-        ("channel", report.channel),
-        ("server", report.endpoint),
-        ("token file", report.token_file),
-        ("logged in", yes(report.logged_in)),
+        (_("channel"), report.channel),
+        (_("server"), report.endpoint),
+        (_("token file"), report.token_file),
+        (_("logged in"), yes(report.logged_in)),
     ]
     if report.logged_in:
         rows += [
-            ("youtube channel", who),
-            ("scopes", ", ".join(report.scopes) or "none"),
-            ("token expires", report.expiry or "unknown"),
-            ("refresh works", yes(report.refresh_ok)),
-            ("can publish", yes(report.can_publish)),
-            ("can read stats", yes(report.can_read_stats)),
+            (_("youtube channel"), who),
+            (_("scopes"), ", ".join(report.scopes) or _("none")),
+            (_("token expires"), report.expiry or _("unknown")),
+            (_("refresh works"), yes(report.refresh_ok)),
+            (_("can publish"), yes(report.can_publish)),
+            (_("can read stats"), yes(report.can_read_stats)),
         ]
-    rows.append(("api key", "set" if report.api_key else "not set"))
+    rows.append((_("api key"), _("set") if report.api_key else _("not set")))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         click.echo(f"{name:<{width}}  {value}")
@@ -181,9 +186,11 @@ def logout(app: App, channel: str | None, no_revoke: bool) -> None:
 
     account = _account(app, channel)
     if not do_logout(account, revoke=not no_revoke):
-        raise NothingToDo(f"channel {account.channel}: no login saved at {account.token_file}")
-    click.echo(f"logged out: channel {account.channel} ({account.token_file} deleted"
-               + (")" if no_revoke else ", access revoked)"), err=True)
+        raise NothingToDo(_("channel {channel}: no login saved at {token_file}").format(
+                              channel=account.channel, token_file=account.token_file))
+    done = (_("logged out: channel {channel} ({token_file} deleted)") if no_revoke
+            else _("logged out: channel {channel} ({token_file} deleted, access revoked)"))
+    click.echo(done.format(channel=account.channel, token_file=account.token_file), err=True)
 
 
 @auth.command(name="export")
@@ -209,15 +216,16 @@ def export_cmd(app: App, channel: str | None, output: Path | None) -> None:
     text = export_token(account)
     if output is None:
         if sys.stdout.isatty():
-            raise InvalidInput("refusing to print a token on a terminal; use -o FILE or "
-                               "pipe the output into `capsule auth import -`")
+            raise InvalidInput(_("refusing to print a token on a terminal; use -o FILE "
+                                 "or pipe the output into `capsule auth import -`"))
         click.echo(text, nl=False)
         return
     import json
 
     write_token_file(output, json.loads(text))
-    click.echo(f"exported: channel {account.channel} to {output} (mode 0600; keep it secret, "
-               "delete it once imported)", err=True)
+    click.echo(_("exported: channel {channel} to {output} (mode 0600; keep it secret, "
+                 "delete it once imported)").format(
+                   channel=account.channel, output=output), err=True)
 
 
 @auth.command(name="import")
@@ -240,10 +248,12 @@ def import_cmd(app: App, channel: str | None, source: Path) -> None:
     try:
         text = sys.stdin.read() if name == "stdin" else source.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise InvalidInput(f"{name}: not a token exported by `capsule auth export` (not UTF-8 "
-                           "text)") from None
+        raise InvalidInput(_("{name}: not a token exported by `capsule auth export` (not "
+                             "UTF-8 text)").format(name=name)) from None
     except OSError as exc:
-        raise InvalidInput(f"{name}: cannot read ({exc.strerror})") from None
+        raise InvalidInput(_("{name}: cannot read ({strerror})").format(
+                               name=name, strerror=exc.strerror)) from None
     result = import_token(account, text, name)
-    click.echo(f"imported: channel {result.channel} → {result.token_file} (mode 0600)",
+    click.echo(_("imported: channel {channel} → {token_file} (mode 0600)").format(
+                   channel=result.channel, token_file=result.token_file),
                err=True)

@@ -7,14 +7,17 @@ from pathlib import Path
 
 import click
 
+from config.i18n import N_, _, ngettext
 from publish.cli.exitcodes import ExitCode
 
 # Libraries are imported inside the commands: `capsule --help` loads this module and must not
 # pay for numpy, Pillow, the Google client or matplotlib (tests/publish/test_cli.py checks).
 
-_LANG_HELP = "Language of the subtitles (fr, ar, zgh, en); default: from the file name or text."
-_ENCODING_HELP = "Text encoding when the file is not UTF-8 (e.g. cp1256 for old Arabic files)."
-STYLE_HELP = "outline or box, then key=value overrides (default: setting subtitle_style)."
+_LANG_HELP = N_("Language of the subtitles (fr, ar, zgh, en); default: from the file name or "
+                "text.")
+_ENCODING_HELP = N_("Text encoding when the file is not UTF-8 (e.g. cp1256 for old Arabic "
+                    "files).")
+STYLE_HELP = N_("outline or box, then key=value overrides (default: setting subtitle_style).")
 
 
 def resolve_style(app, spec: str | None):
@@ -57,8 +60,10 @@ def captions() -> None:
 @click.option("--max-cps", type=click.FloatRange(min=1), metavar="N",
               help="Reading-speed limit in characters per second "
                    "(default: 17 for fr, en and zgh, 20 for ar).")
-@click.option("--style", "style_spec", metavar="STYLE", help=STYLE_HELP + " Its font counts "
-              "for coverage; with --video, every cue is laid out as the burn will draw it.")
+@click.option("--style", "style_spec", metavar="STYLE",
+              help="outline or box, then key=value overrides (default: setting "
+                   "subtitle_style). Its font counts for coverage; with --video, every cue is "
+                   "laid out as the burn will draw it.")
 @click.option("--json", "json_mode", is_flag=True, help="Print every finding as one JSON document.")
 @click.pass_context
 def check(ctx: click.Context, files: tuple[Path, ...], video: Path | None, language: str | None,
@@ -94,14 +99,12 @@ def check(ctx: click.Context, files: tuple[Path, ...], video: Path | None, langu
                 click.echo(report.describe_language())  # a guess: the officer should know
             for finding in report.findings:
                 click.echo(str(finding))
-        click.echo(f"{_count(errors, 'error')}, {_count(warnings, 'warning')} in "
-                   f"{_count(len(reports), 'file')}")
+        click.echo(_("{errors}, {warnings} in {files}").format(
+            errors=ngettext("{n} error", "{n} errors", errors).format(n=errors),
+            warnings=ngettext("{n} warning", "{n} warnings", warnings).format(n=warnings),
+            files=ngettext("{n} file", "{n} files", len(reports)).format(n=len(reports))))
     if errors:
         ctx.exit(ExitCode.INVALID_INPUT)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 @captions.command()
@@ -132,7 +135,8 @@ def normalize(app, source: Path, output: Path, language: str | None, encoding: s
 
     to_stdout = str(output) == "-"
     if not to_stdout and output.exists() and not force:
-        raise InvalidInput(f"{output} already exists; pass --force to overwrite it")
+        raise InvalidInput(_("{output} already exists; pass --force to overwrite it").format(
+                               output=output))
     text = normalize_track(read_track(source, encoding=encoding, language=language,
                                       default_language=app.settings.subtitle_language),
                            fps=fps, bidi_marks=bidi_marks)
@@ -142,4 +146,5 @@ def normalize(app, source: Path, output: Path, language: str | None, encoding: s
     write_srt(output, text)
     if not (app and app.quiet):
         cues = len(re.findall(r"(?m)^\d{2,}:\d{2}:\d{2},\d{3} --> ", text))
-        click.echo(f"wrote {output} ({_count(cues, 'cue')})", err=True)
+        click.echo(ngettext("wrote {output} ({n} cue)", "wrote {output} ({n} cues)", cues).format(
+            output=output, n=cues), err=True)

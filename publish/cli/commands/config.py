@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from config.i18n import _
 from publish.cli.app import App
 
 # Libraries are imported inside the commands: `capsule --help` loads this module and must not
@@ -14,13 +15,13 @@ from publish.cli.app import App
 
 def _mask(value: object) -> str:
     if value in (None, ""):
-        return "(not set)"
-    return "******** (set)"
+        return _("(not set)")
+    return _("******** (set)")
 
 
 def _show(value: object) -> str:
     if value is None:
-        return "(not set)"
+        return _("(not set)")
     if isinstance(value, Path):
         return str(value)
     return str(value)
@@ -55,8 +56,10 @@ def show(app: App, json_mode: bool) -> None:
         emit_json({"config_file": str(settings.path),
                    "settings": [{"key": k, "value": v, "origin": o} for k, v, o in rows]})
         return
-    click.echo(f"# settings file: {settings.path}"
-               + ("" if settings.path.exists() else " (absent: defaults apply)"))
+    header = (_("# settings file: {path}") if settings.path.exists()
+              else _("# settings file: {path} (absent: defaults apply)"))
+    click.echo(header.format(path=settings.path))
+    rows = [(k, v, _("default") if o == "default" else o) for k, v, o in rows]
     width = max(len(k) for k, _, _ in rows)
     vwidth = min(max(len(v) for _, v, _ in rows), 48)
     for key, value, origin in rows:
@@ -78,7 +81,8 @@ def init(app: App) -> None:
 
     path = app.config_path or default_config_path()
     if path.exists():
-        raise InvalidInput(f"{path}: already exists; edit it, or move it away to start afresh")
+        raise InvalidInput(_("{path}: already exists; edit it, or move it away to start "
+                             "afresh").format(path=path))
     write_text(path, TEMPLATE, mode=0o600)
     click.echo(str(path))
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from config.i18n import _
 from publish.cli.app import App
 
 # Libraries are imported inside the commands: `capsule --help` loads this module and must not
@@ -44,14 +45,16 @@ def check(app: App, journal_file: Path | None) -> None:
     path = app.journal_path(journal_file)
     health = integrity(path)
     if not health.exists:
-        raise NothingToDo(f"{path}: no journal yet (the first upload creates it)")
+        raise NothingToDo(_("{path}: no journal yet (the first upload creates it)").format(
+                              path=path))
     if not health.ok:
-        more = f" (+{len(health.problems) - 1} more)" if len(health.problems) > 1 else ""
+        more = (_(" (+{n} more)").format(n=len(health.problems) - 1)
+                if len(health.problems) > 1 else "")
         raise JournalDamaged(
-            f"{path}: the journal is damaged (SQLite: {health.problems[0]}{more}); run "
-            "`capsule journal rebuild MANIFEST…` to move it aside and rebuild it from the "
-            "channel")
-    click.echo(f"{path}: the journal is sound (SQLite integrity check: ok)")
+            _("{path}: the journal is damaged (SQLite: {problem}{more}); run "
+              "`capsule journal rebuild MANIFEST…` to move it aside and rebuild it from "
+              "the channel").format(path=path, problem=health.problems[0], more=more))
+    click.echo(_("{path}: the journal is sound (SQLite integrity check: ok)").format(path=path))
 
 
 @journal.command()
@@ -90,7 +93,8 @@ def rebuild(app: App, manifests: tuple[Path, ...], channel_name: str | None,
         if capsule.channel and not app.channel_name:
             app.channel_name = capsule.channel
         try:
-            checked.append(pipeline.preflight(capsule, default_style=settings.subtitle_style))
+            checked += [pipeline.preflight(video, default_style=settings.subtitle_style)
+                        for video in capsule.videos()]
         except pipeline.PreflightFailed as exc:
             for problem in exc.problems:
                 click.echo(problem, err=True)
@@ -101,7 +105,7 @@ def rebuild(app: App, manifests: tuple[Path, ...], channel_name: str | None,
 
     opened, moved = fresh_journal(app.journal_path(journal_file))
     if moved is not None:
-        say(f"the damaged journal was moved to {moved} (kept, not deleted)")
+        say(_("the damaged journal was moved to {moved} (kept, not deleted)").format(moved=moved))
     with opened as journal:
         env = pipeline.Env(journal=journal, service_factory=lambda: None,
                            channel=app.channel.name, crf=int(settings.crf),
@@ -116,9 +120,10 @@ def rebuild(app: App, manifests: tuple[Path, ...], channel_name: str | None,
         what = item.note or ", ".join(["upload", *item.steps])
         click.echo(f"{item.manifest}\t{item.video_id or '-'}\t{what}")
     if not manifests:
-        info("no manifest given: nothing was read from the channel; give the capsules' "
-             "manifests to rebuild their publications", quiet=app.quiet)
+        info(_("no manifest given: nothing was read from the channel; give the capsules' "
+               "manifests to rebuild their publications"), quiet=app.quiet)
         return
-    spent = ", ".join(f"{u} {p}" for p, u in report.quota.items()) or "nothing"
-    info(f"read {report.channel_videos} upload(s) of the channel; quota spent: {spent}",
+    spent = ", ".join(f"{u} {p}" for p, u in report.quota.items()) or _("nothing")
+    info(_("read {channel_videos} upload(s) of the channel; quota spent: {spent}").format(
+             channel_videos=report.channel_videos, spent=spent),
          quiet=app.quiet)

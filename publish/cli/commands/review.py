@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from config.i18n import _
 from publish.cli.app import App
 
 
@@ -44,7 +45,8 @@ def review(app: App, manifest: Path, output: Path | None, approver: str | None,
     from publish.cli.output import emit_json, info
 
     if output is None and approver is None:
-        raise click.UsageError("give -o DIR to write a proof, or --approve NAME to sign off")
+        raise click.UsageError(_("give -o DIR to write a proof, or --approve NAME to "
+                                 "sign off"))
     started = time.monotonic()
     settings = app.settings
     capsule = load_manifest(manifest, default_timezone=settings.timezone)
@@ -52,7 +54,7 @@ def review(app: App, manifest: Path, output: Path | None, approver: str | None,
         app.channel_name = capsule.channel
     quiet = app.quiet or json_mode
     with app.journal(journal_file) as journal, \
-            app.progress("burning", json_mode=json_mode, unit="frames") as burn_bar:
+            app.progress(_("burning"), json_mode=json_mode, unit=_("frames")) as burn_bar:
         env = pipeline.Env(
             journal=journal, service_factory=lambda: None, channel=app.channel.name,
             crf=int(settings.crf), preset=str(settings.preset),
@@ -71,8 +73,10 @@ def review(app: App, manifest: Path, output: Path | None, approver: str | None,
             if json_mode:
                 emit_json({"manifest": str(capsule.path), **approval.to_json()})
             else:
-                click.echo(f"{capsule.path}: approved by {approval.approved_by} on "
-                           f"{approval.local_time} (Africa/Casablanca)")
+                click.echo(_("{path}: approved by {approved_by} on {local_time} "
+                             "(Africa/Casablanca)").format(
+                               path=capsule.path, approved_by=approval.approved_by,
+                               local_time=approval.local_time))
             return
         assert output is not None
         proof = proofs.write_proof(capsule, sections, output, on_event=env.note)
@@ -81,6 +85,7 @@ def review(app: App, manifest: Path, output: Path | None, approver: str | None,
         emit_json({"manifest": str(capsule.path), "proof": str(proof.path / "index.html"),
                    "files": proof.files, "bytes": proof.bytes, "seconds": round(took, 2)})
         return
-    info(f"proof written: {proof.files} files, {proof.bytes / 1e6:.1f} MB in {took:.1f} s",
+    info(_("proof written: {files} files, {size_mb:.1f} MB in {took:.1f} s").format(
+             files=proof.files, size_mb=proof.bytes / 1e6, took=took),
          quiet=quiet)
     click.echo(str(proof.path / "index.html"))

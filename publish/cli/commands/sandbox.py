@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from config.i18n import _
 from publish.cli.app import App
 
 # Libraries are imported inside the commands: `capsule --help` loads this module and must not
@@ -28,7 +29,8 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint=what)
+            raise click.BadParameter(_("expected NAME=VALUE, got {item!r}").format(
+                                         item=item), param_hint=what)
         pairs[key.strip()] = value.strip()
     return pairs
 
@@ -93,8 +95,8 @@ def serve(app: App, port: int, host: str, state: Path | None, client_id: str | N
     folder = _state_dir(app, state)
     running = running_sandbox(folder)
     if running is not None:  # two servers on one state folder would overwrite each other
-        raise Busy(f"a sandbox already serves {folder} at {running.url}; stop it "
-                   "first or choose another --state")
+        raise Busy(_("a sandbox already serves {folder} at {url}; stop it first or "
+                     "choose another --state").format(folder=folder, url=running.url))
     settings = Limits()
     try:
         settings.update(_pairs(limits, "--limit"))
@@ -109,8 +111,9 @@ def serve(app: App, port: int, host: str, state: Path | None, client_id: str | N
     except OSError as exc:
         if exc.filename:  # writing client_secrets.json failed, not the bind: name the file
             raise
-        raise InvalidInput(f"cannot listen on {host}:{port} ({exc.strerror}); choose another "
-                           "--port") from exc
+        raise InvalidInput(_("cannot listen on {host}:{port} ({strerror}); choose "
+                             "another --port").format(
+                               host=host, port=port, strerror=exc.strerror)) from exc
     marker = folder / "server.json"
     try:
         write_text(marker, json.dumps({"url": server.url, "pid": os.getpid()}) + "\n")
@@ -132,15 +135,15 @@ def _announce(server: Any, json_mode: bool) -> None:
     if json_mode:
         click.echo(json.dumps(info), nl=True)
         return
-    click.echo(f"Sandbox listening on {server.url} (state in {server.state_dir})\n\n"
-               "Point capsule at it, either per command with --sandbox, or with:\n"
-               f"  export CAPSULE_ENDPOINT={server.url}\n"
-               f"  client_secrets: {secrets_file}\n"
-               f"    (client id {server.client_id}, client secret {server.client_secret};"
-               " sandbox-only values)\n"
-               f"  api_key: {server.api_key}\n"
-               "Then `capsule auth login` signs in at once (the sandbox approves itself).\n"
-               "Stop with Ctrl-C.")
+    click.echo(_("Sandbox listening on {url} (state in {state_dir})\n\nPoint capsule at "
+                 "it, either per command with --sandbox, or with:\n  export "
+                 "CAPSULE_ENDPOINT={url}\n  client_secrets: {secrets_file}\n    (client "
+                 "id {client_id}, client secret {client_secret}; sandbox-only values)\n  "
+                 "api_key: {api_key}\nThen `capsule auth login` signs in at once (the "
+                 "sandbox approves itself).\nStop with Ctrl-C.").format(
+                   url=server.url, state_dir=server.state_dir, secrets_file=secrets_file,
+                   client_id=server.client_id, client_secret=server.client_secret,
+                   api_key=server.api_key))
 
 
 @sandbox.command()
@@ -182,7 +185,7 @@ def fault(app: App, specs: tuple[str, ...], clear: bool, state: Path | None, url
     for item in reply["faults"]:
         click.echo(_describe_fault(item))
     if not reply["faults"]:
-        click.echo("no faults planned")
+        click.echo(_("no faults planned"))
 
 
 def _describe_fault(item: dict[str, Any]) -> str:
@@ -190,7 +193,8 @@ def _describe_fault(item: dict[str, Any]) -> str:
     where = " ".join(x for x in (item.get("method") or "ANY", item.get("path") or "*"))
     extra = (f" bytes={item['bytes']}" if item.get("bytes") else "") + (
         f" seconds={item['seconds']}" if item.get("seconds") else "")
-    return f"{kind}{extra} on {where} (x{item['count']})"
+    return _("{kind}{extra} on {where} (x{count})").format(kind=kind, extra=extra, where=where,
+                                                          count=item["count"])
 
 
 @sandbox.command()
@@ -222,8 +226,9 @@ def clock(app: App, when: str | None, advance: str | None, run: bool, state: Pat
     if json_mode:
         click.echo(json.dumps(reply))
     else:
-        click.echo(f"{reply['now']} ({'frozen' if reply['frozen'] else 'running'}; quota day "
-                   f"{reply['pacific_day']} Pacific)")
+        line = (_("{now} (frozen; quota day {pacific_day} Pacific)") if reply["frozen"]
+                else _("{now} (running; quota day {pacific_day} Pacific)"))
+        click.echo(line.format(now=reply["now"], pacific_day=reply["pacific_day"]))
 
 
 @sandbox.command()
@@ -271,8 +276,11 @@ def status(app: App, state: Path | None, url: str | None, json_mode: bool) -> No
         return
     quota = ", ".join(f"{name} {q['used']}/{q['limit']}" for name, q in reply["quota"].items())
     counts = ", ".join(f"{n} {name}" for name, n in reply["counts"].items())
-    click.echo(f"url: {reply['url']}\nstate: {reply['state_dir']}\n"
-               f"channel: {reply['channel']['title']} ({reply['channel']['id']})\n"
-               f"clock: {reply['clock']['now']} (quota day {reply['clock']['pacific_day']})\n"
-               f"quota today: {quota}\ncontents: {counts}\n"
-               f"faults planned: {len(reply['faults'])}, fired: {len(reply['fired'])}")
+    click.echo(_("url: {url}\nstate: {state_dir}\nchannel: {title} ({id})\nclock: {now} "
+                 "(quota day {pacific_day})\nquota today: {quota}\ncontents: "
+                 "{counts}\nfaults planned: {n_faults}, fired: {fired_count}").format(
+                   url=reply['url'], state_dir=reply['state_dir'],
+                   title=reply['channel']['title'], id=reply['channel']['id'],
+                   now=reply['clock']['now'], pacific_day=reply['clock']['pacific_day'],
+                   quota=quota, counts=counts, n_faults=len(reply['faults']),
+                   fired_count=len(reply['fired'])))

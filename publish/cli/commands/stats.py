@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from config.i18n import _
 from publish.cli.app import App
 
 # Libraries are imported inside the commands: `capsule --help` loads this module and must not
@@ -24,7 +25,8 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}", ctx,
+        raise click.BadParameter(_("expected a date YYYY-MM-DD, got {value!r}").format(
+                                     value=value), ctx,
                                  param) from None
 
 
@@ -83,9 +85,9 @@ def track(app: App, videos: list[str], title: str | None, uploads: bool, campaig
     from publish.stats.store import track as track_video
 
     if not videos and not playlist and not uploads:
-        raise click.UsageError("give video ids or URLs, --playlist ID, or --uploads")
+        raise click.UsageError(_("give video ids or URLs, --playlist ID, or --uploads"))
     if title and len(videos) > 1:
-        raise InvalidInput("--title names one video; track the others separately")
+        raise InvalidInput(_("--title names one video; track the others separately"))
     if playlist:
         listed, campaign = _playlist(app, playlist, campaign)
         videos = [*videos, *(v for v in listed if v not in videos)]
@@ -99,8 +101,10 @@ def track(app: App, videos: list[str], title: str | None, uploads: bool, campaig
             found = _discover(app, journal)
             for vid in found.added:
                 click.echo(f"{vid}\ttracked")
-            info(f"{found.seen} upload(s) on the channel, {len(found.added)} newly tracked "
-                 f"({found.pages} page(s), {found.calls} API call(s))", quiet=app.quiet)
+            info(_("{seen} upload(s) on the channel, {added_count} newly tracked "
+                   "({pages} page(s), {calls} API call(s))").format(
+                     seen=found.seen, added_count=len(found.added), pages=found.pages,
+                     calls=found.calls), quiet=app.quiet)
 
 
 def _discover(app: App, journal: Any) -> Any:
@@ -113,8 +117,9 @@ def _discover(app: App, journal: Any) -> Any:
     account = account_for(app)
     auth = account_credentials(account, "public")
     if isinstance(auth, str):
-        raise AuthRequired(f"channel {account.channel}: reading the channel's uploads needs a "
-                           f"login, an API key is not enough; run {account.login_hint('stats')}")
+        raise AuthRequired(_("channel {channel}: reading the channel's uploads needs a "
+                             "login, an API key is not enough; run {login_hint}").format(
+                               channel=account.channel, login_hint=account.login_hint('stats')))
     service = youtube_service(auth, endpoint=account.endpoints, timeout=account.timeout)
     try:
         return track_uploads(journal, service, channel=app.channel.name)
@@ -130,7 +135,7 @@ def _playlist(app: App, playlist: str, campaign: str | None) -> tuple[list[str],
     from publish.youtube.quota import charge
 
     playlist_id = parse_qs(urlsplit(playlist).query).get("list", [playlist])[0].strip()
-    youtube, _ = _connect(app, False)
+    youtube, _unused = _connect(app, False)
     with app.journal() as journal:
         title, ids = playlist_videos(
             youtube, playlist_id,
@@ -139,7 +144,8 @@ def _playlist(app: App, playlist: str, campaign: str | None) -> tuple[list[str],
     if not ids:
         from publish.errors import NothingToDo
 
-        raise NothingToDo(f"playlist {playlist_id} has no videos (or is private)")
+        raise NothingToDo(_("playlist {playlist_id} has no videos (or is private)").format(
+                              playlist_id=playlist_id))
     return ids, campaign or title or playlist_id
 
 
@@ -158,7 +164,9 @@ def untrack(app: App, videos: list[str], purge: bool) -> None:
 
     with app.journal() as journal:
         count = untrack_videos(journal, videos, purge=purge)
-    click.echo(f"{'purged' if purge else 'untracked'} {count} of {len(videos)} video(s)")
+    done = (_("purged {count} of {n_videos} video(s)") if purge
+            else _("untracked {count} of {n_videos} video(s)"))
+    click.echo(done.format(count=count, n_videos=len(videos)))
 
 
 @stats.command()
@@ -192,7 +200,7 @@ def collect(app: App, analytics: bool, uploads: bool | None, json_mode: bool) ->
     found = None
     try:
         with app.journal() as journal, \
-                app.progress("collecting", json_mode=json_mode, unit="videos") as progress:
+                app.progress(_("collecting"), json_mode=json_mode, unit=_("videos")) as progress:
             if discover:
                 found = _discover(app, journal)
             run_collect(journal, lambda: _connect(app, analytics), channel=app.channel.name,
@@ -209,13 +217,20 @@ def collect(app: App, analytics: bool, uploads: bool | None, json_mode: bool) ->
         emit_json(_with_discovery(result.to_json(), found))
         return
     if found is not None:
-        info(f"{len(found.added)} new upload(s) of the channel tracked", quiet=app.quiet)
-    missing = f", {len(result.missing)} missing (deleted or private)" if result.missing else ""
-    extra = (f", Analytics: {result.analytics_days} day rows, {result.analytics_countries} "
-             f"country rows, {result.analytics_sources} source rows, "
-             f"{result.analytics_retention} retention curve(s)" if analytics else "")
-    info(f"collected {result.collected} of {result.tracked} video(s) via {result.method}"
-         f"{missing}{extra}; {result.api_calls} API call(s) in {result.duration_s:.1f} s",
+        info(_("{added_count} new upload(s) of the channel tracked").format(
+                 added_count=len(found.added)), quiet=app.quiet)
+    missing = (_(", {n} missing (deleted or private)").format(n=len(result.missing))
+               if result.missing else "")
+    extra = (_(", Analytics: {days} day rows, {countries} country rows, {sources} source rows, "
+               "{retention} retention curve(s)").format(
+                 days=result.analytics_days, countries=result.analytics_countries,
+                 sources=result.analytics_sources, retention=result.analytics_retention)
+             if analytics else "")
+    info(_("collected {collected} of {tracked} video(s) via {method}{missing}{extra}; "
+           "{api_calls} API call(s) in {duration_s:.1f} s").format(
+             collected=result.collected, tracked=result.tracked, method=result.method,
+             missing=missing, extra=extra, api_calls=result.api_calls,
+             duration_s=result.duration_s),
          quiet=app.quiet)
 
 
@@ -258,10 +273,10 @@ def show(app: App, videos: list[str], since: date | None, json_mode: bool) -> No
         emit_json([row.as_dict() for row in rows])
         return
     if not rows:
-        info("no snapshots yet: run `capsule stats collect`", quiet=app.quiet)
+        info(_("no snapshots yet: run `capsule stats collect`"), quiet=app.quiet)
         return
-    click.echo(f"{'video':<11}  {'date':<10}  {'views':>12}  {'+/day':>10}  {'likes':>9}  "
-               f"{'comments':>8}  title")
+    click.echo(f"{_('video'):<11}  {_('date'):<10}  {_('views'):>12}  {_('+/day'):>10}  "
+               f"{_('likes'):>9}  {_('comments'):>8}  {_('title')}")
     for r in rows:
         change = "" if r.change_per_day is None else f"{r.change_per_day:+,.0f}" \
             if float(r.change_per_day).is_integer() else f"{r.change_per_day:+,.1f}"
@@ -297,7 +312,7 @@ def export(app: App, fmt: str | None, output: Path | None, videos: list[str],
     from publish.stats.store import snapshot_rows, to_csv, to_json
 
     if fmt is None:
-        raise click.UsageError("choose a format: --csv or --json")
+        raise click.UsageError(_("choose a format: --csv or --json"))
     with app.journal() as journal:
         rows = snapshot_rows(journal, videos or None, since)
     text = to_csv(rows) if fmt == "csv" else to_json(rows)
@@ -305,7 +320,8 @@ def export(app: App, fmt: str | None, output: Path | None, videos: list[str],
         click.echo(text, nl=False)
         return
     write_text(output, text)
-    info(f"wrote {len(rows)} snapshot(s) to {output}", quiet=app.quiet)
+    info(_("wrote {n_rows} snapshot(s) to {output}").format(
+             n_rows=len(rows), output=output), quiet=app.quiet)
 
 
 @stats.command()
@@ -344,18 +360,21 @@ def report(app: App, output: Path, campaign: str | None, since: date | None,
     from publish.stats.campaign_report import write_campaign_report
 
     if since and until and since > until:
-        raise click.BadParameter(f"--since {since} is after --until {until}",
+        raise click.BadParameter(_("--since {since} is after --until {until}").format(
+                                     since=since, until=until),
                                  param_hint="--since")
     with app.journal() as journal:
         if campaign is not None and campaign not in dict(campaigns(journal)):
-            known = ", ".join(name for name, _ in campaigns(journal)) or "none yet"
-            raise InvalidInput(f"no tracked video belongs to campaign {campaign!r} (known: "
-                               f"{known}); add some with `capsule stats track --campaign`")
+            known = ", ".join(name for name, _ in campaigns(journal)) or _("none yet")
+            raise InvalidInput(_("no tracked video belongs to campaign {campaign!r} "
+                                 "(known: {known}); add some with `capsule stats track "
+                                 "--campaign`").format(campaign=campaign, known=known))
         summary = write_campaign_report(journal, output, campaign=campaign, since=since,
                                         until=until, lang=lang, pdf_path=pdf, png_path=png)
     extra = "".join(f" and {p}" for p in (summary.pdf_path, summary.png_path) if p)
-    info(f"wrote {summary.html_path}{extra} ({summary.videos} video(s), "
-         f"{summary.views:,} views in the period)", quiet=app.quiet)
+    info(_("wrote {html_path}{extra} ({videos} video(s), {views:,} views in the period)").format(
+             html_path=summary.html_path, extra=extra, videos=summary.videos,
+             views=summary.views), quiet=app.quiet)
 
 
 @stats.command()
@@ -384,7 +403,7 @@ def schedule(app: App, kind: str | None, every: str, log_file: Path | None) -> N
     )
 
     if kind is None:
-        raise click.UsageError("choose --cron or --systemd")
+        raise click.UsageError(_("choose --cron or --systemd"))
     interval = parse_every(every)
     command = collect_command(capsule_executable(), _global_args(app))
     if kind == "cron":

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from config.i18n import _
 from publish.cli.app import App
 from publish.cli.commands.options import limit_rate_option
 
@@ -20,7 +21,8 @@ def _pairs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]):
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value:
-            raise click.BadParameter(f"expected LANG=VALUE, got {item!r}", ctx, param)
+            raise click.BadParameter(_("expected LANG=VALUE, got {item!r}").format(
+                                         item=item), ctx, param)
         out.append((key.strip(), value))
     return out
 
@@ -32,13 +34,15 @@ def _time_ms(ctx: click.Context, param: click.Parameter, value: str | None) -> i
     try:
         parts = [float(p) for p in text.split(":")]
     except ValueError:
-        raise click.BadParameter(f"expected seconds or [HH:]MM:SS(.mmm), got {value!r}",
+        raise click.BadParameter(_("expected seconds or [HH:]MM:SS(.mmm), got {value!r}").format(
+                                     value=value),
                                  ctx, param) from None
     seconds = 0.0
     for part in parts:
         seconds = seconds * 60 + part
     if not math.isfinite(seconds) or seconds < 0 or len(parts) > 3:
-        raise click.BadParameter(f"expected seconds or [HH:]MM:SS(.mmm), got {value!r}",
+        raise click.BadParameter(_("expected seconds or [HH:]MM:SS(.mmm), got {value!r}").format(
+                                     value=value),
                                  ctx, param)
     return round(seconds * 1000)
 
@@ -126,7 +130,7 @@ def upload(app: App, video: Path, metadata_file: Path | None, json_mode: bool,
         restart=flags["restart"], channel=app.channel.name,
         force_duplicate=flags["force_duplicate"])
     journal = app.journal(journal_file)
-    with journal, app.progress(f"uploading {video.name}", json_mode=json_mode,
+    with journal, app.progress(_("uploading {name}").format(name=video.name), json_mode=json_mode,
                                unit="B") as progress:
         ctx = UploadContext(
             journal=journal, service_factory=app.youtube, chunk_size=int(settings.chunk_size),
@@ -150,10 +154,12 @@ def upload(app: App, video: Path, metadata_file: Path | None, json_mode: bool,
     if outcome.processing:
         p = outcome.processing
         reason = f" ({p['reason']})" if p.get("reason") else ""
-        info(f"processing: {p['upload_status']}{reason}; privacy applied: {p.get('privacy')}",
+        info(_("processing: {upload_status}{reason}; privacy applied: {privacy}").format(
+                 upload_status=p['upload_status'], reason=reason, privacy=p.get('privacy')),
              quiet=app.quiet)
     spent = ", ".join(f"{units} {pool}" for pool, units in outcome.quota_spent.items())
-    info(f"quota spent: {spent or 'nothing'}", quiet=app.quiet)
+    info(_("quota spent: {spent}").format(
+             spent=spent or _('nothing')), quiet=app.quiet)
 
 
 def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
@@ -173,7 +179,8 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
         try:
             out["description"] = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            raise click.BadParameter(f"{path}: cannot read it as UTF-8 text ({exc})",
+            raise click.BadParameter(_("{path}: cannot read it as UTF-8 text ({exc})").format(
+                                         path=path, exc=exc),
                                      param_hint="--description-file") from exc
     if flags.get("tags"):
         out["tags"] = list(flags["tags"])
@@ -209,7 +216,7 @@ def quota(app: App, journal_file: Path | None, json_mode: bool) -> None:
         emit_json({"day": day, "timezone": ledger.PACIFIC.key,
                    "pools": [r.to_json() for r in rows]})
         return
-    click.echo(f"quota day {day} (resets at midnight Pacific time)")
-    click.echo(f"{'pool':<12} {'spent':>7} {'limit':>7} {'remaining':>9}")
+    click.echo(_("quota day {day} (resets at midnight Pacific time)").format(day=day))
+    click.echo(f"{_('pool'):<12} {_('spent'):>7} {_('limit'):>7} {_('remaining'):>9}")
     for r in rows:
         click.echo(f"{r.pool:<12} {r.spent:>7} {r.limit:>7} {r.remaining:>9}")
