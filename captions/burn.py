@@ -232,7 +232,7 @@ def burn_overlays(video: Path | str, overlays: Iterable[OverlayLike | PlacementL
         cues_burned=len(shown), cues_clipped=sum(c.clipped for c in shown)
         + (len(cues) - len(shown)),
         wall_s=time.monotonic() - started, output_bytes=output.stat().st_size,
-        audio=_audio_summary(info),
+        audio=_audio_summary(info, cut),
     )
 
 
@@ -564,11 +564,17 @@ def _ten_bit(info: VideoInfo) -> bool:
     return bool(re.search(r"p1[0-6](le|be)?$", info.pix_fmt or ""))
 
 
-def _audio_summary(info: VideoInfo) -> str:
+def _copies(stream: Any, cut: Cut | None) -> bool:
+    """Whether an audio stream is copied packet for packet: MP4 carries it and nothing is cut
+    (a copy could only cut between packets, out of step with the picture)."""
+    return stream.codec in MP4_AUDIO_CODECS and cut is None
+
+
+def _audio_summary(info: VideoInfo, cut: Cut | None = None) -> str:
     streams = info.audio_streams
     if not streams:
         return "none"
-    return "copy" if all(a.codec in MP4_AUDIO_CODECS for a in streams) else "aac"
+    return "copy" if all(_copies(a, cut) for a in streams) else "aac"
 
 
 def _command(info: VideoInfo, lanes: list[Lane], work: Path, part: Path, *,
@@ -594,7 +600,7 @@ def _command(info: VideoInfo, lanes: list[Lane], work: Path, part: Path, *,
         cmd += ["-map", f"0:a:{i}"]
         if stream.title:  # MP4 reads a title back as "name", which its muxer does not write
             cmd += [f"-metadata:s:a:{i}", f"title={stream.title}"]
-        if stream.codec in MP4_AUDIO_CODECS and cut is None:
+        if _copies(stream, cut):
             cmd += [f"-c:a:{i}", "copy"]
         else:
             cmd += [f"-c:a:{i}", "aac", f"-ar:a:{i}", "48000", f"-b:a:{i}", "192k"]

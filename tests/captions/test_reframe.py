@@ -88,7 +88,7 @@ def test_one_pass_cut_reframe_burn_keeps_audio_in_step(tmp_path):
     assert (info.width, info.height, info.frames) == (1080, 1920, 25)
     assert info.audio is not None and info.audio.codec == "aac"
     assert info.duration_ms == pytest.approx(2_500, abs=60)
-    assert result.cues_burned == 1
+    assert result.cues_burned == 1 and result.audio == "aac"  # re-encoded with the cut
     frames = decode_frames(out)
     def ink(frame):  # white text or its black outline on the grey
         level = frame.astype(int).mean(axis=2)
