@@ -632,10 +632,16 @@ def _filter_graph(info: VideoInfo, lanes: list[Lane], frame: Frame | None = None
         chains = [f"[0:V:0]format={fmt}[src]", *reframe_chain(info, frame, "src", "v0")]
     white = HDR_WHITE.get(info.color_trc or "")
     dim = (f"colorchannelmixer=rr={white}:gg={white}:bb={white}," if white else "")
+    # The pictures carry the source's own tags, even "unknown": a lane tagged otherwise would
+    # make ffmpeg convert the whole picture to its tags on every frame (through RGB), shifting
+    # every colour of the film for nothing.
+    tagged = f"setparams=colorspace={info.color_space or 'unknown'}:" \
+             f"range={info.color_range or 'unknown'}"
     for k, lane in enumerate(lanes, start=1):
         # RGBA → YUVA once per picture, with the source's matrix and range.
         chains.append(f"[{k}:v]{dim}scale=out_color_matrix={info.matrix}:out_range={rng},"
-                      f"format={'yuva420p10le' if _ten_bit(info) else 'yuva420p'}[c{k}]")
+                      f"format={'yuva420p10le' if _ten_bit(info) else 'yuva420p'},{tagged}"
+                      f"[c{k}]")
         chains.append(f"[v{k - 1}][c{k}]overlay=x={lane.x}:y={lane.y}:eof_action=repeat:"
                       f"format={'yuv420p10' if _ten_bit(info) else 'yuv420'}[v{k}]")
     tags = [f"range={rng}"]

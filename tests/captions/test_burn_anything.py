@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from captions.burn import burn_overlays
+from captions.reframe import Frame
 from captions.video import probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -226,3 +227,29 @@ def test_ten_bit_hlg_keeps_its_depth_tags_and_draws_subtitles_at_reference_white
     level = np.frombuffer(luma, dtype="<u2").mean() / 65535
     # 75 % HLG signal (BT.2408 graphics white) in limited range: about 0.70 of full scale.
     assert 0.62 < level < 0.78, level
+
+
+@pytest.mark.parametrize("frame", [None, Frame("9:16", "pad")])
+@pytest.mark.parametrize("color", [None, "bt709"])
+def test_the_films_colours_are_kept_and_cues_drawn_by_the_players_matrix(color, frame,
+                                                                          tmp_path):
+    """Untagged or tagged, reframed or not, the film's colours come out as they went in, and
+    a green cue is green by the matrix a player uses for HD (BT.709). The lane pictures once
+    carried tags other than the source's: ffmpeg converted either them (cues by BT.601) or,
+    in a reframed burn, every frame of the film (through RGB, slow and off-colour)."""
+    src = media.make_clip(tmp_path / "red.mp4", seconds=0.4, size=(1280, 720), audio=None,
+                          pattern="color=c=red", color=color)
+    green = Box(Image.new("RGBA", (40, 20), (0, 255, 0, 255)), 500, 650, 0, 1000)
+    out = tmp_path / "out.mp4"
+    burn_overlays(src, [green], out, preset="ultrafast", frame=frame)
+
+    def luma(path: Path) -> np.ndarray:  # the Y plane as stored: no conversion on reading
+        info = probe(path)
+        raw = media._run(["-i", str(path), "-frames:v", "1", "-f", "rawvideo",
+                          "-pix_fmt", "yuv420p", "-"]).stdout
+        size = info.width * info.height
+        return np.frombuffer(raw[:size], dtype=np.uint8).reshape(info.height, info.width)
+
+    film = luma(src)[300:400, 100:300].mean()
+    assert abs(luma(out)[680:710, 100:300].mean() - film) < 1  # red in both frame shapes
+    assert abs(luma(out)[654:666, 505:535].mean() - (16 + 219 * 0.7152)) < 1.5  # 709 green
