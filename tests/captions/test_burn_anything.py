@@ -185,7 +185,7 @@ def test_an_ffmpeg_failure_is_one_line_and_exit_code_1(tmp_path):
     fake = tmp_path / "ffmpeg"
     fake.write_text(textwrap.dedent(f"""\
         #!/bin/sh
-        case "$*" in *x264-params*)
+        case "$*" in *"-c:v libx264"*)
             echo "[libx264 @ 0x55d0c0ffee00] Error while opening encoder" >&2
             echo "Conversion failed!" >&2
             exit 1;;
@@ -253,3 +253,15 @@ def test_the_films_colours_are_kept_and_cues_drawn_by_the_players_matrix(color, 
     film = luma(src)[300:400, 100:300].mean()
     assert abs(luma(out)[680:710, 100:300].mean() - film) < 1  # red in both frame shapes
     assert abs(luma(out)[654:666, 505:535].mean() - (16 + 219 * 0.7152)) < 1.5  # 709 green
+
+
+def test_the_lookahead_stays_in_the_encoding_thread_from_1080p(tmp_path):
+    """Memory where frames are big (28 MB at 1080p), speed below (16 MB at 720p)."""
+    from captions.burn import _lookahead
+
+    for size, expected in (((1920, 1080), ["-x264-params", "sync-lookahead=0"]),
+                           ((1080, 1920), ["-x264-params", "sync-lookahead=0"]),
+                           ((1280, 720), [])):
+        clip = media.make_clip(tmp_path / f"{size[0]}.mp4", seconds=0.2, size=size,
+                               audio=None)
+        assert _lookahead(probe(clip)) == expected
