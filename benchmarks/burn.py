@@ -82,6 +82,12 @@ def make_clip(path: Path, seconds: int, size: str = "1920x1080") -> None:
            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
            "-c:a", "aac", "-b:a", "128k", str(path)]
     subprocess.run(cmd, check=True)
+    # Whoever runs first must not pay for writing the new clip to disk (500 MB for the long
+    # case: measured 526 s against 484 s for the same capsule run) nor read it cold.
+    os.sync()
+    with path.open("rb") as clip:
+        while clip.read(1 << 24):
+            pass
 
 
 def srt_time(ms: int) -> str:

@@ -527,6 +527,9 @@ class _Writer:
         capsule = self.section.checked.capsule
         if capsule.thumbnail is None:
             return "<h3>Thumbnail</h3><p>None set: YouTube picks a frame.</p>"
+        if self.section.checked.short:  # the plan leaves it out: show nothing to approve
+            return ("<h3>Thumbnail</h3><p>Left out: the Shorts feed shows a frame of the "
+                    "video, chosen in the YouTube app.</p>")
         spec = capsule.thumbnail
         if spec.file is not None:
             source = spec.file

@@ -315,3 +315,18 @@ def test_a_second_machine_finds_every_video_on_the_channel(env, sandbox, clip, t
     assert set(server_videos(sandbox)) == published  # not one video uploaded twice
     status = json.loads(run("status", str(capsule), *other, "--json").stdout)
     assert {s["video_id"] for s in [status, *status["variants"]]} == published
+
+
+def test_the_proof_shows_no_thumbnail_for_the_short(env, clip, tmp_path):
+    """One proof, a section per video; the Short's thumbnail is left out as the plan says."""
+    manifest = MANIFEST.replace("[variants.short]", '[thumbnail]\nat = "00:02"\n\n'
+                                "[variants.short]")
+    capsule = write_capsule(tmp_path / "c", clip, manifest)
+    out = tmp_path / "proof"
+    result = run("review", str(capsule), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    thumbs = sorted(p.relative_to(out).as_posix() for p in out.rglob("thumbnail-*.jpg"))
+    assert thumbs and all(not t.startswith("short/") for t in thumbs)
+    assert {t.split("/")[0] for t in thumbs} == {"main", "ar"}
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert page.count("Left out: the Shorts feed shows a frame of the video") == 1
