@@ -21,6 +21,7 @@ from publish.cli import main
 from publish.errors import TemporaryFailure
 from publish.journal import Journal, JournalError
 from publish.sandbox import DEFAULT_API_KEY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, simulate
+from publish.stats import collect as collect_module
 from publish.stats.collect import CollectResult, collect, collection_lock, lock_path_for
 from publish.stats.store import track
 from publish.youtube.auth import SCOPE_SETS, write_token_file
@@ -30,10 +31,21 @@ ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
+class _FrozenDatetime(datetime):
+    """capsule's clock at NOW: Analytics windows end at capsule's today, which must be the
+    sandbox's (a frozen sandbox against the real date made a month boundary fall between)."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return NOW.astimezone(tz) if tz is not None else NOW.replace(tzinfo=None)
+
+
 @pytest.fixture(autouse=True)
-def frozen_clock(sandbox):
-    """Simulated counts grow with the sandbox clock: freeze it so expected rows are exact."""
+def frozen_clock(sandbox, monkeypatch):
+    """Simulated counts grow with the sandbox clock: freeze it, and capsule's with it, so
+    expected rows are exact whatever the date the tests run on."""
     sandbox.clock.set(NOW)
+    monkeypatch.setattr(collect_module, "datetime", _FrozenDatetime)
 
 
 def add_videos(sandbox, count: int, *, privacy: str = "public", days_ago: float = 30,
