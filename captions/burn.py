@@ -646,8 +646,8 @@ def _filter_graph(info: VideoInfo, lanes: list[Lane], frame: Frame | None = None
     # The pictures carry the source's own tags, even "unknown": a lane tagged otherwise would
     # make ffmpeg convert the whole picture to its tags on every frame (through RGB), shifting
     # every colour of the film for nothing.
-    tagged = f"setparams=colorspace={info.color_space or 'unknown'}:" \
-             f"range={info.color_range or 'unknown'}"
+    tagged = (f"setparams=colorspace={info.color_space or 'unknown'}:"
+              f"range={info.color_range or 'unknown'}")
     for k, lane in enumerate(lanes, start=1):
         # RGBA → YUVA once per picture, with the source's matrix and range.
         chains.append(f"[{k}:v]{dim}scale=out_color_matrix={info.matrix}:out_range={rng},"
